@@ -1,0 +1,255 @@
+/**
+ * One handle on the database, PostgreSQL (node-postgres pool) or embedded PGlite, with the same
+ * Drizzle query API on both. It owns connections, transactions (as core `TransactionScope`s),
+ * LISTEN/NOTIFY and shutdown.
+ *
+ * PGlite rules this class enforces: one instance per process and data directory (lock file), and
+ * inside a transaction only the transaction handle is used (the outer handle would wait on the
+ * transaction it is part of). Stores therefore take the executor from `executorOf(scope)`.
+ */
+import { PGlite } from "@electric-sql/pglite";
+import type { TransactionScope, UnitOfWork } from "@granit/iot";
+import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
+import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import pg from "pg";
+import { acquireDataDirLock } from "./internal/data-dir-lock.ts";
+
+/** A Drizzle handle: the database itself or an open transaction. */
+// biome-ignore lint/suspicious/noExplicitAny: the two drivers differ only in their result HKT.
+export type SqlExecutor = PgDatabase<PgQueryResultHKT, any>;
+
+export interface DatabaseOptions {
+  /** `postgres://...` selects PostgreSQL; absent selects PGlite. */
+  readonly url?: string | undefined;
+  /** PGlite data directory; absent = in-memory. Ignored for PostgreSQL. */
+  readonly dataDir?: string | undefined;
+  /** Schema the tables live in (search_path). @default "public" */
+  readonly schema?: string | undefined;
+  /** PostgreSQL pool size. @default 10 */
+  readonly poolSize?: number | undefined;
+  /** Share an already-open PGlite instance (tests: one WASM instance per file, one schema per test). */
+  readonly pglite?: PGlite | undefined;
+  readonly applicationName?: string | undefined;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+class DrizzleScope implements TransactionScope {
+  readonly __transactionScope = true as const;
+  readonly tx: SqlExecutor;
+  constructor(tx: SqlExecutor) {
+    this.tx = tx;
+  }
+}
+
+/** The Drizzle transaction behind a scope created by `Database.transaction` / `unitOfWork`. */
+export function executorOf(scope: TransactionScope): SqlExecutor {
+  if (!(scope instanceof DrizzleScope)) {
+    throw new TypeError("This TransactionScope was not created by @granit/iot-postgres.");
+  }
+  return scope.tx;
+}
+
+export class Database implements UnitOfWork {
+  readonly kind: "postgres" | "pglite";
+  readonly schema: string;
+  readonly db: SqlExecutor;
+  readonly #pool: pg.Pool | null;
+  readonly #pglite: PGlite | null;
+  readonly #ownsPglite: boolean;
+  readonly #release: (() => void) | null;
+  #listener: pg.PoolClient | null = null;
+  readonly #channels = new Map<string, Set<(payload: string) => void>>();
+  readonly #pgliteUnlisten: (() => Promise<void>)[] = [];
+  #closed = false;
+
+  private constructor(init: {
+    kind: "postgres" | "pglite";
+    schema: string;
+    db: SqlExecutor;
+    pool: pg.Pool | null;
+    pglite: PGlite | null;
+    ownsPglite: boolean;
+    release: (() => void) | null;
+  }) {
+    this.kind = init.kind;
+    this.schema = init.schema;
+    this.db = init.db;
+    this.#pool = init.pool;
+    this.#pglite = init.pglite;
+    this.#ownsPglite = init.ownsPglite;
+    this.#release = init.release;
+  }
+
+  static async open(options: DatabaseOptions = {}): Promise<Database> {
+    const schema = options.schema ?? "public";
+    if (!SCHEMA_NAME.test(schema)) throw new Error(`Invalid schema name '${schema}'.`);
+    if (options.url) {
+      const pool = new pg.Pool({
+        connectionString: options.url,
+        max: options.poolSize ?? 10,
+        application_name: options.applicationName ?? "granit-iot",
+        options: `-c search_path=${schema}`,
+      });
+      // An idle client's error (server restart) must not crash the process; the next query reconnects.
+      pool.on("error", () => {});
+      const database = new Database({
+        kind: "postgres",
+        schema,
+        db: drizzlePg(pool),
+        pool,
+        pglite: null,
+        ownsPglite: false,
+        release: null,
+      });
+      await database.#ensureSchema();
+      return database;
+    }
+    const release = options.pglite || !options.dataDir ? null : acquireDataDirLock(options.dataDir);
+    try {
+      const pglite = options.pglite ?? new PGlite(options.dataDir);
+      await pglite.waitReady;
+      const database = new Database({
+        kind: "pglite",
+        schema,
+        db: drizzlePglite(pglite),
+        pglite,
+        pool: null,
+        ownsPglite: !options.pglite,
+        release,
+      });
+      await database.#ensureSchema();
+      if (schema !== "public" || options.pglite) await pglite.exec(`SET search_path TO ${schema}`);
+      return database;
+    } catch (error) {
+      release?.();
+      throw error;
+    }
+  }
+
+  async #ensureSchema(): Promise<void> {
+    if (this.schema !== "public") await this.execute(`CREATE SCHEMA IF NOT EXISTS ${this.schema}`);
+  }
+
+  /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
+  transaction<T>(work: (tx: SqlExecutor, scope: TransactionScope) => Promise<T>): Promise<T> {
+    return this.db.transaction((tx) => work(tx as SqlExecutor, new DrizzleScope(tx as SqlExecutor)));
+  }
+
+  /** `UnitOfWork` for the core: everything written through the scope commits together. */
+  run<T>(work: (scope: TransactionScope) => Promise<T>): Promise<T> {
+    return this.transaction((_tx, scope) => work(scope));
+  }
+
+  /** The executor for a scope, or the database itself when there is none. */
+  executor(scope?: TransactionScope): SqlExecutor {
+    return scope ? executorOf(scope) : this.db;
+  }
+
+  /** Raw SQL with positional parameters (`$1`), outside any transaction. */
+  async execute<R = Record<string, unknown>>(text: string, params: unknown[] = []): Promise<R[]> {
+    if (this.#pool) return (await this.#pool.query(text, params)).rows as R[];
+    if (this.#pglite) return (await this.#pglite.query<R>(text, params)).rows;
+    throw new Error("Database is closed.");
+  }
+
+  /** Cheap liveness probe for `/health/ready`. */
+  async ping(): Promise<boolean> {
+    try {
+      await this.execute("SELECT 1");
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Subscribes to `NOTIFY channel`. Notifications sent inside a transaction arrive when it commits.
+   * On PostgreSQL one pooled connection is dedicated to listening.
+   */
+  async listen(channel: string, onNotify: (payload: string) => void): Promise<() => Promise<void>> {
+    let listeners = this.#channels.get(channel);
+    const first = !listeners;
+    if (!listeners) {
+      listeners = new Set();
+      this.#channels.set(channel, listeners);
+    }
+    listeners.add(onNotify);
+    if (first) {
+      if (this.#pglite) {
+        this.#pgliteUnlisten.push(
+          await this.#pglite.listen(channel, (payload) => this.#dispatch(channel, payload)),
+        );
+      } else if (this.#pool) {
+        if (!this.#listener) {
+          this.#listener = await this.#pool.connect();
+          this.#listener.on("notification", (msg) => this.#dispatch(msg.channel, msg.payload ?? ""));
+          this.#listener.on("error", () => {});
+        }
+        await this.#listener.query(`LISTEN "${channel}"`);
+      }
+    }
+    return async () => {
+      listeners.delete(onNotify);
+    };
+  }
+
+  #dispatch(channel: string, payload: string): void {
+    for (const listener of this.#channels.get(channel) ?? []) listener(payload);
+  }
+
+  /**
+   * Applies the committed migrations of one package (each package keeps its own history table, so
+   * a host that does not use a package never gets its tables). Several hosts starting at once are
+   * serialised by a PostgreSQL advisory lock; PGlite is single-process by construction.
+   */
+  async migrate(migration: { readonly folder: string; readonly table: string }): Promise<void> {
+    const config = {
+      migrationsFolder: migration.folder,
+      migrationsTable: migration.table,
+      migrationsSchema: this.schema,
+    };
+    if (this.#pglite) {
+      await migratePglite(drizzlePglite(this.#pglite), config);
+      return;
+    }
+    if (!this.#pool) throw new Error("Database is closed.");
+    const client = await this.#pool.connect();
+    try {
+      await client.query("SELECT pg_advisory_lock(hashtext($1))", [
+        `granit-migrate:${this.schema}.${migration.table}`,
+      ]);
+      try {
+        await migratePg(drizzlePg(client), config);
+      } finally {
+        await client.query("SELECT pg_advisory_unlock(hashtext($1))", [
+          `granit-migrate:${this.schema}.${migration.table}`,
+        ]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  /** Closes connections and releases the PGlite data-directory lock. Idempotent. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#channels.clear();
+    for (const unlisten of this.#pgliteUnlisten.splice(0)) await unlisten().catch(() => {});
+    if (this.#listener) {
+      this.#listener.release(true);
+      this.#listener = null;
+    }
+    if (this.#pool) await this.#pool.end();
+    if (this.#pglite && this.#ownsPglite) await this.#pglite.close();
+    this.#release?.();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+}
