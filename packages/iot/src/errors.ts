@@ -101,3 +101,18 @@ export class DuplicateKeyError extends GranitIoTError {
     this.key = key;
   }
 }
+
+/**
+ * A configuration value out of its allowed range or of the wrong type. `key` is the full
+ * configuration path as an operator writes it (`IoT:Aws:Shadow:PollIntervalSeconds`); the message
+ * says what is allowed. Start-up stops on it.
+ */
+export class OptionsValidationError extends GranitIoTError {
+  override readonly name = "OptionsValidationError";
+  readonly key: string;
+
+  constructor(key: string, message: string, options?: ErrorOptions) {
+    super(`${key}: ${message}`, options);
+    this.key = key;
+  }
+}

@@ -32,6 +32,7 @@ export {
   type FieldViolation,
   GranitIoTError,
   InvalidStatusTransitionError,
+  OptionsValidationError,
 } from "./errors.ts";
 export {
   DEVICE_EVENT_TYPES,
