@@ -85,6 +85,13 @@ export interface Inventory {
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
+/** A deep copy of `value` without its undefined members. */
+function definedOnly<T extends Record<string, unknown>>(value: T): Partial<T> {
+  return structuredClone(
+    Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)),
+  ) as Partial<T>;
+}
+
 export function buildInventory(ctx: EmulatorContext): Inventory {
   const { state } = ctx;
   const groupsOf = (thing: string) =>
@@ -142,8 +149,8 @@ export function buildInventory(ctx: EmulatorContext): Inventory {
         return {
           thingName: s.thingName,
           shadowName: s.shadowName,
-          state: structuredClone({ desired: s.desired, reported: s.reported, ...(delta ? { delta } : {}) }),
-          metadata: structuredClone({ desired: s.metadataDesired, reported: s.metadataReported }),
+          state: definedOnly({ desired: s.desired, reported: s.reported, delta }),
+          metadata: definedOnly({ desired: s.metadataDesired, reported: s.metadataReported }),
           version: s.version,
         };
       }),
