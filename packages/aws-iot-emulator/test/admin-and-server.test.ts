@@ -180,7 +180,6 @@ test("clientConfig() can be spread into any SDK client", () =>
 test("the package exposes its public surface and hides internal modules", async () => {
   const surface = await import("@granit/aws-iot-emulator");
   assert.deepEqual(Object.keys(surface).sort(), ["AWS_DEFAULT_QUOTAS", "startEmulator"]);
-  await assert.rejects(import("@granit/aws-iot-emulator/internal/emulator.ts"), {
-    code: "ERR_PACKAGE_PATH_NOT_EXPORTED",
-  });
+  const internal: string = "@granit/aws-iot-emulator/internal/emulator.ts";
+  await assert.rejects(import(internal), { code: "ERR_PACKAGE_PATH_NOT_EXPORTED" });
 });
