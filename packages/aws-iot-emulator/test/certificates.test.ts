@@ -1,6 +1,10 @@
+import assert from "node:assert/strict";
+import { X509Certificate } from "node:crypto";
 import { test } from "node:test";
+import { CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand } from "@aws-sdk/client-iot";
 import * as s from "./scenarios/certificates.ts";
-import { run } from "./support/harness.ts";
+import { makeCsr } from "./scenarios/certificates.ts";
+import { run, withEmulator } from "./support/harness.ts";
 
 test(
   "CreateKeysAndCertificate issues an RSA-2048 key and a certificate whose id is the SHA-256 of its DER",
@@ -62,3 +66,22 @@ test(
   "AttachPolicy twice is a no-op and ListAttachedPolicies lists it once",
   run(s.attachPolicyTwiceIsANoOpAndListAttachedPoliciesShowsIt),
 );
+
+test("issued certificates are signed by the emulator CA shown in the inventory", () =>
+  withEmulator(async ({ emulator, clients: { iot } }) => {
+    // Prepare
+    const { pem } = await makeCsr();
+    // Act
+    const fromKeys = await iot.send(new CreateKeysAndCertificateCommand({}));
+    const fromCsr = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: pem }));
+    // Assess
+    const ca = new X509Certificate(emulator.inventory().caCertificatePem);
+    for (const issued of [fromKeys.certificatePem, fromCsr.certificatePem]) {
+      const certificate = new X509Certificate(issued ?? "");
+      assert.ok(certificate.verify(ca.publicKey), "signature verifies with the CA key");
+      assert.ok(certificate.checkIssued(ca));
+      assert.equal(certificate.ca, false);
+      assert.equal(new Date(certificate.validTo).getUTCFullYear(), 2049);
+    }
+    assert.match(new X509Certificate(fromKeys.certificatePem ?? "").subject, /CN=AWS IoT Certificate/);
+  }));

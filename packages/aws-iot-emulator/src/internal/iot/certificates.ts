@@ -12,7 +12,7 @@ import { pageSize } from "../protocol/paging.ts";
 import type { RestJsonRouter } from "../protocol/rest-json.ts";
 import { type CertificateRecord, CertificateStatus } from "../state.ts";
 import type { IssuedCertificate } from "./certificate-authority.ts";
-import { verifyCsr } from "./certificate-authority.ts";
+import { AWS_IOT_CERTIFICATE_SUBJECT, verifyCsr } from "./certificate-authority.ts";
 import { detachAllPolicies, policiesOf } from "./policies.ts";
 import { thingsOfPrincipal } from "./principals.ts";
 
@@ -53,7 +53,7 @@ function store(ctx: EmulatorContext, issued: IssuedCertificate, active: boolean)
 async function createKeysAndCertificate({ ctx, query }: OperationRequest) {
   const active = queryBoolean(query, "setAsActive") ?? false;
   const key = await ctx.keyPool.take();
-  const issued = await ctx.ca.issue("CN=AWS IoT Certificate", key.spki, ctx.now());
+  const issued = ctx.ca.issue(AWS_IOT_CERTIFICATE_SUBJECT, key.spki, ctx.now());
   const record = store(ctx, issued, active);
   return ok({
     certificateArn: record.arn,
@@ -73,7 +73,7 @@ async function createCertificateFromCsr({ ctx, query, input }: OperationRequest)
   const pem = requiredString(input, "certificateSigningRequest");
   const csr = await verifyCsr(pem);
   if (typeof csr === "string") throw invalidRequest(csr);
-  const issued = await ctx.ca.issue(csr.subject || "CN=AWS IoT Certificate", csr.spki, ctx.now());
+  const issued = ctx.ca.issue(csr.subject, csr.spki, ctx.now());
   const record = store(ctx, issued, active);
   return ok({ certificateArn: record.arn, certificateId: record.id, certificatePem: record.pem });
 }
