@@ -16,7 +16,7 @@ export interface CallLogEntry {
   error?: string;
 }
 
-export const CALL_LOG_LIMIT = 10_000;
+const CALL_LOG_LIMIT = 10_000;
 
 export class CallLog {
   #entries: CallLogEntry[] = [];

@@ -21,7 +21,7 @@ x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoPro
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const CA_NAME = "CN=Granit AWS IoT Emulator CA, O=Granit, C=US";
 /** AWS-issued device certificates are valid until the end of 2049. */
-export const DEVICE_CERTIFICATE_NOT_AFTER = Date.UTC(2049, 11, 31, 23, 59, 59);
+const DEVICE_CERTIFICATE_NOT_AFTER = Date.UTC(2049, 11, 31, 23, 59, 59);
 
 export interface CaSnapshot {
   readonly privateKeyPkcs8: string;

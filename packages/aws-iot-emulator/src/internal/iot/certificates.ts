@@ -18,7 +18,7 @@ import { thingsOfPrincipal } from "./principals.ts";
 
 const CERTIFICATE_ID = /^(0x)?[a-fA-F0-9]{64}$/;
 
-export function requireCertificate(ctx: EmulatorContext, id: string): CertificateRecord {
+function requireCertificate(ctx: EmulatorContext, id: string): CertificateRecord {
   if (!CERTIFICATE_ID.test(id))
     throw invalidRequest(`Invalid certificateId ${id}: must be 64 hex characters`);
   const certificate = ctx.state.certificates.get(id.toLowerCase().replace(/^0x/, ""));

@@ -36,7 +36,7 @@ const JOB_ID = /^[a-zA-Z0-9_-]+$/;
 const MAX_DOCUMENT_BYTES = 32_768;
 const MAX_TARGETS = 100;
 
-export function requireJob(ctx: EmulatorContext, jobId: string): JobRecord {
+function requireJob(ctx: EmulatorContext, jobId: string): JobRecord {
   const job = ctx.state.jobs.get(jobId);
   if (!job) throw resourceNotFound(`Job ${jobId} cannot be found.`);
   refreshJob(ctx, job);

@@ -92,7 +92,6 @@ function detachThingPrincipal(request: OperationRequest) {
   const attachment = ctx.state.thingPrincipals.get(thing.name)?.get(principal);
   if (attachment && attachment.detachAt === undefined) {
     attachment.detachAt = ctx.now() + ctx.detachPropagationMs;
-    if (ctx.detachPropagationMs <= 0) effectivePrincipals(ctx, thing.name);
   }
   return ok();
 }

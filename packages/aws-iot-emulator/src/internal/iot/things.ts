@@ -27,7 +27,7 @@ export const THING_NAME = /^[a-zA-Z0-9:_-]+$/;
 const MAX_ATTRIBUTES_UNTYPED = 3;
 const MAX_ATTRIBUTES_TYPED = 50;
 
-export function checkThingName(name: string): void {
+function checkThingName(name: string): void {
   checkName(name, "thingName", 128, THING_NAME);
 }
 

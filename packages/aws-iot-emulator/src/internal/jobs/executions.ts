@@ -23,13 +23,8 @@ export const TERMINAL_EXECUTION_STATUSES: ReadonlySet<string> = new Set([
   JobExecutionStatus.CANCELED,
 ]);
 
-export const PENDING_EXECUTION_STATUSES: ReadonlySet<string> = new Set([
-  JobExecutionStatus.QUEUED,
-  JobExecutionStatus.IN_PROGRESS,
-]);
-
 /** When an IN_PROGRESS execution times out (earliest of the job's in-progress timeout and the step timeout). */
-export function deadlineOf(job: JobRecord, execution: JobExecutionRecord): number | undefined {
+function deadlineOf(job: JobRecord, execution: JobExecutionRecord): number | undefined {
   if (execution.status !== JobExecutionStatus.IN_PROGRESS) return undefined;
   let deadline: number | undefined;
   if (job.inProgressTimeoutMinutes !== undefined && execution.startedAt !== undefined) {

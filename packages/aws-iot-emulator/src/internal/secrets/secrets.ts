@@ -9,7 +9,7 @@
  * clock); ForceDeleteWithoutRecovery removes it at once.
  * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_CreateSecret.html
  */
-import { randomInt } from "node:crypto";
+import { randomInt, randomUUID } from "node:crypto";
 import { type EmulatorContext, seconds } from "../context.ts";
 import { AwsError } from "../errors.ts";
 import { type OperationRequest, ok } from "../operation.ts";
@@ -80,7 +80,7 @@ function sameValue(version: SecretVersionRecord, value: Value | undefined): bool
 
 function token(input: Record<string, unknown>): string {
   const value = optionalString(input, "ClientRequestToken", invalidParameter);
-  if (value === undefined) return crypto.randomUUID();
+  if (value === undefined) return randomUUID();
   if (value.length < 32 || value.length > 64)
     throw invalidParameter("ClientRequestToken must be 32-64 characters long.");
   return value;

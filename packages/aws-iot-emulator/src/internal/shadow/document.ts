@@ -8,8 +8,8 @@
 import { AwsError, invalidRequest } from "../errors.ts";
 import { isPlainObject, type JsonObject } from "./delta.ts";
 
-export const MAX_DEPTH = 6;
-export const MAX_STATE_BYTES = 8 * 1024;
+const MAX_DEPTH = 6;
+const MAX_STATE_BYTES = 8 * 1024;
 const MAX_CLIENT_TOKEN_BYTES = 64;
 
 export interface UpdateRequest {
