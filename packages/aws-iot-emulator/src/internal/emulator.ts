@@ -108,7 +108,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Emul
 
   const faults = new Faults();
   faults.set(options.faults ?? []);
-  const quotas = new Quotas();
+  const quotas = new Quotas(ctx.now);
   quotas.set(options.quotas ?? "off");
   const callLog = new CallLog();
   const stateFile = options.stateFile;

@@ -1,7 +1,9 @@
 /**
- * Per-operation throttling with token buckets (refilled on real monotonic time, burst = one second
- * of tokens). Off by default; `"aws-default"` applies {@link AWS_DEFAULT_QUOTAS}; a record sets your
- * own rates. Keys are `service:Operation`, plus the shared buckets below.
+ * Per-operation throttling with token buckets (burst = one second of tokens), refilled on the
+ * emulator's injected clock: with a fake clock that stands still, a bucket stays empty until the test
+ * advances it, so throttling tests never depend on wall-clock speed. Off by default; `"aws-default"`
+ * applies {@link AWS_DEFAULT_QUOTAS}; a record sets your own rates. Keys are `service:Operation`, plus
+ * the shared buckets below.
  */
 
 /**
@@ -88,10 +90,11 @@ export class Quotas {
   #rates: Readonly<Record<string, number>> = {};
   #enabled = false;
   #buckets = new Map<string, Bucket>();
-  readonly #monotonic: () => number;
+  readonly #now: () => number;
 
-  constructor(monotonic: () => number = () => performance.now()) {
-    this.#monotonic = monotonic;
+  /** @param now epoch milliseconds (the injected clock) */
+  constructor(now: () => number) {
+    this.#now = now;
   }
 
   set(setting: QuotaSetting): void {
@@ -128,14 +131,14 @@ export class Quotas {
         keys.push([`iotdata:PerThing:${thingName}`, perThing]);
       }
       if (keys.length === 0) return true;
-      const now = this.#monotonic();
+      const now = this.#now();
       const buckets = keys.map(([name, rate]) => {
         let bucket = this.#buckets.get(name);
         if (!bucket) {
           bucket = { tokens: rate, at: now };
           this.#buckets.set(name, bucket);
         }
-        bucket.tokens = Math.min(rate, bucket.tokens + ((now - bucket.at) / 1000) * rate);
+        bucket.tokens = Math.min(rate, bucket.tokens + (Math.max(0, now - bucket.at) / 1000) * rate);
         bucket.at = now;
         return bucket;
       });
