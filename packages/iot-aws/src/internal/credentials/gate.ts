@@ -1,0 +1,2 @@
+/** The readiness-gate name of the credential provider. */
+export const AWS_CREDENTIALS_GATE = "aws-credentials";
