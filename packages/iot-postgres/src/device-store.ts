@@ -124,6 +124,7 @@ export class PostgresDeviceStore implements DeviceStore {
       }
       await this.#publish(tx, txScope, device);
     });
+    device.markPersisted();
   }
 
   async update(device: Device, scope?: TransactionScope): Promise<void> {
@@ -137,6 +138,7 @@ export class PostgresDeviceStore implements DeviceStore {
       if (updated.length === 0) throw new ConcurrencyConflictError("Device", device.id, device.loadedVersion);
       await this.#publish(tx, txScope, device);
     });
+    device.markPersisted();
   }
 
   async findById(id: string, tenant: TenantFilter, scope?: TransactionScope): Promise<Device | null> {

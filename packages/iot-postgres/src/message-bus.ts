@@ -219,14 +219,18 @@ export class PostgresMessageBus implements MessageBus {
     await this.#unlisten?.();
   }
 
-  /** Resolves when none of this process's handlers has a due or running delivery (tests, benches). */
+  /**
+   * Resolves when none of this process's handlers has a delivery left but dead letters (tests,
+   * benches, shutdown scripts). Rescheduled retries count as left, whatever their `run_at`.
+   */
   async drain(timeoutMs = 30_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
+      await this.#flushCompleted();
       const pending = await this.#pendingCount();
       if (pending === 0 && this.#inFlight.size === 0) return;
       if (Date.now() > deadline)
-        throw new Error(`Bus did not drain within ${timeoutMs} ms (${pending} pending).`);
+        throw new Error(`Bus did not drain within ${timeoutMs} ms (${pending} left).`);
       this.#wake?.();
       await delay(20);
     }
@@ -263,7 +267,7 @@ export class PostgresMessageBus implements MessageBus {
     const handlers = [...this.#subscriptions.keys()];
     const result = (await this.#database.db.execute(sql`
       SELECT count(*)::int AS n FROM iot_bus_deliveries
-      WHERE handler = ANY(${sql.param(handlers)}::text[]) AND status <> 'dead' AND run_at <= now()`)) as unknown as {
+      WHERE handler = ANY(${sql.param(handlers)}::text[]) AND status <> 'dead'`)) as unknown as {
       rows: { n: number }[];
     };
     return Number(result.rows[0]?.n ?? 0);

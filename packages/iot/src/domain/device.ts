@@ -101,8 +101,7 @@ export class Device extends AggregateRoot {
   #tags: DeviceTags;
   #audit: AuditInfo;
   #version: number;
-  /** Version as loaded from the store (0 for a new device); the store's concurrency check uses it. */
-  readonly loadedVersion: number;
+  #loadedVersion: number;
 
   private constructor(snapshot: DeviceSnapshot, loadedVersion: number) {
     super();
@@ -119,7 +118,7 @@ export class Device extends AggregateRoot {
     this.#tags = snapshot.tags;
     this.#audit = snapshot.audit;
     this.#version = snapshot.version;
-    this.loadedVersion = loadedVersion;
+    this.#loadedVersion = loadedVersion;
   }
 
   /** Creates a device in `Provisioning` and raises `DeviceProvisionedEvent`. */
@@ -159,6 +158,20 @@ export class Device extends AggregateRoot {
   /** Rebuilds a device from storage. Raises nothing. */
   static rehydrate(snapshot: DeviceSnapshot): Device {
     return new Device(snapshot, snapshot.version);
+  }
+
+  /** Version as last read from or written to the store (0 for a new device); the concurrency check uses it. */
+  get loadedVersion(): number {
+    return this.#loadedVersion;
+  }
+
+  /**
+   * Called by the store after a successful write: the stored row now has `version`. If the
+   * surrounding transaction later rolls back, the next write fails with a concurrency conflict,
+   * which is the safe outcome (reload and retry).
+   */
+  markPersisted(): void {
+    this.#loadedVersion = this.#version;
   }
 
   get model(): HardwareModel {
