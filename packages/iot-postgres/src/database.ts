@@ -40,9 +40,25 @@ const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 class DrizzleScope implements TransactionScope {
   readonly __transactionScope = true as const;
   readonly tx: SqlExecutor;
+  readonly afterCommit: (() => void)[] = [];
   constructor(tx: SqlExecutor) {
     this.tx = tx;
   }
+}
+
+/**
+ * Runs `hook` once the scope's transaction has committed (never on rollback); without a scope, at
+ * once. Used for side effects that must not happen for a rolled-back write, such as waking workers.
+ */
+export function afterCommit(scope: TransactionScope | undefined, hook: () => void): void {
+  if (!scope) {
+    hook();
+    return;
+  }
+  if (!(scope instanceof DrizzleScope)) {
+    throw new TypeError("This TransactionScope was not created by @granit/iot-postgres.");
+  }
+  scope.afterCommit.push(hook);
 }
 
 /** The Drizzle transaction behind a scope created by `Database.transaction` / `unitOfWork`. */
@@ -135,8 +151,20 @@ export class Database implements UnitOfWork {
   }
 
   /** Runs `work` in one transaction; commits when it resolves, rolls back when it throws. */
-  transaction<T>(work: (tx: SqlExecutor, scope: TransactionScope) => Promise<T>): Promise<T> {
-    return this.db.transaction((tx) => work(tx as SqlExecutor, new DrizzleScope(tx as SqlExecutor)));
+  async transaction<T>(work: (tx: SqlExecutor, scope: TransactionScope) => Promise<T>): Promise<T> {
+    let scope: DrizzleScope | undefined;
+    const result = await this.db.transaction((tx) => {
+      scope = new DrizzleScope(tx as SqlExecutor);
+      return work(tx as SqlExecutor, scope);
+    });
+    for (const hook of scope?.afterCommit ?? []) {
+      try {
+        hook();
+      } catch {
+        // An after-commit hook is best effort: the data is committed whatever it does.
+      }
+    }
+    return result;
   }
 
   /** `UnitOfWork` for the core: everything written through the scope commits together. */

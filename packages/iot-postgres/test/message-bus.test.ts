@@ -75,7 +75,7 @@ for (const target of databaseTargets()) {
     });
 
     it("retries a failing handler with backoff until it succeeds", async (t) => {
-      const { tdb, bus } = await setup(t, target, { pollIntervalMs: 20 });
+      const { bus } = await setup(t, target, { pollIntervalMs: 20 });
       const attempts: number[] = [];
       bus.subscribe<PingEvent>(
         "PingEvent",
@@ -94,7 +94,7 @@ for (const target of databaseTargets()) {
     });
 
     it("dead-letters after maxAttempts, keeps the error, and lets an operator retry it", async (t) => {
-      const { tdb, bus } = await setup(t, target, { pollIntervalMs: 20 });
+      const { bus } = await setup(t, target, { pollIntervalMs: 20 });
       let calls = 0;
       let healed = false;
       bus.subscribe<PingEvent>(
