@@ -4,19 +4,8 @@
  * AWS IoT's CA does. It uses ECDSA P-256 so that signing stays cheap; device certificates carry
  * whatever key the caller asked for (RSA 2048 for CreateKeysAndCertificate).
  */
-import "reflect-metadata";
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  webcrypto,
-} from "node:crypto";
-import * as x509 from "@peculiar/x509";
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+import { createHash, createPrivateKey, type KeyObject, randomBytes, sign, webcrypto } from "node:crypto";
+import { x509 } from "./x509.ts";
 
 const ALGORITHM = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" } as const;
 const CA_NAME = "CN=Granit AWS IoT Emulator CA, O=Granit, C=US";
@@ -154,52 +143,4 @@ function randomSerial(): Buffer {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
   return bytes;
-}
-
-/** A parsed, signature-checked certificate signing request. */
-export interface VerifiedCsr {
-  /** DER Name. */
-  readonly subject: Uint8Array;
-  readonly spki: Uint8Array;
-}
-
-/**
- * Parses a PEM CSR and checks its signature and key. AWS accepts RSA keys of at least 2048 bits and
- * EC keys on P-256, P-384 or P-521; anything else (or an unparseable/forged CSR) is an
- * InvalidRequestException.
- * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html
- */
-export async function verifyCsr(pem: string): Promise<VerifiedCsr | string> {
-  let csr: x509.Pkcs10CertificateRequest;
-  try {
-    csr = new x509.Pkcs10CertificateRequest(pem);
-  } catch {
-    return "The certificate signing request is not a valid PKCS#10 request";
-  }
-  const spki = new Uint8Array(csr.publicKey.rawData);
-  let keyProblem: string | undefined;
-  try {
-    const key = createPublicKey({ key: Buffer.from(spki), format: "der", type: "spki" });
-    const details = key.asymmetricKeyDetails ?? {};
-    if (key.asymmetricKeyType === "rsa") {
-      if ((details.modulusLength ?? 0) < 2048) keyProblem = "RSA keys must be at least 2048 bits";
-    } else if (key.asymmetricKeyType === "ec") {
-      if (!["prime256v1", "secp384r1", "secp521r1"].includes(details.namedCurve ?? "")) {
-        keyProblem = "EC keys must use the P-256, P-384 or P-521 curve";
-      }
-    } else {
-      keyProblem = `Unsupported key type ${key.asymmetricKeyType}`;
-    }
-  } catch {
-    keyProblem = "The certificate signing request holds an unreadable public key";
-  }
-  if (keyProblem) return keyProblem;
-  let valid = false;
-  try {
-    valid = await csr.verify();
-  } catch {
-    valid = false;
-  }
-  if (!valid) return "The certificate signing request signature is invalid";
-  return { subject: new Uint8Array(csr.subjectName.toArrayBuffer()), spki };
 }

@@ -12,7 +12,8 @@ import { pageSize } from "../protocol/paging.ts";
 import type { RestJsonRouter } from "../protocol/rest-json.ts";
 import { type CertificateRecord, CertificateStatus } from "../state.ts";
 import type { IssuedCertificate } from "./certificate-authority.ts";
-import { AWS_IOT_CERTIFICATE_SUBJECT, verifyCsr } from "./certificate-authority.ts";
+import { AWS_IOT_CERTIFICATE_SUBJECT } from "./certificate-authority.ts";
+import { verifyCsr } from "./csr.ts";
 import { detachAllPolicies, policiesOf } from "./policies.ts";
 import { thingsOfPrincipal } from "./principals.ts";
 
