@@ -30,7 +30,11 @@ stream.on("test:pass", (event) => {
   else passed++;
 });
 stream.on("test:fail", (event) => {
-  if (event.details.type === "suite" && event.details.error?.failureType === "subtestsFailed") return;
+  if (
+    event.details.type === "suite" &&
+    (event.details.error as { failureType?: string } | undefined)?.failureType === "subtestsFailed"
+  )
+    return;
   failed++;
 });
 stream.on("end", () => {
