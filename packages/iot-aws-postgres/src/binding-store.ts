@@ -1,0 +1,274 @@
+/**
+ * `AwsThingBindingStore` on PostgreSQL / PGlite. A write stores the row and publishes the binding's
+ * pending events on the durable bus in one transaction — the caller's when given a scope, so a
+ * binding can commit together with a device write and its events (transactional outbox).
+ *
+ * - Optimistic concurrency: `UPDATE ... WHERE id = $1 AND version = <loaded>`; zero rows means
+ *   someone else wrote first → `ConcurrencyConflictError`, nothing written, nothing published.
+ * - Unique violations map to `DuplicateKeyError` with `key` `"thingName"` (account-wide, across
+ *   tenants), `"deviceId"` (one live binding per device) or `"id"`.
+ * - `pageByStatus` is a keyset page on `id`: one index range scan on `(provisioning_status, id)`
+ *   per status, merged (`UNION ALL` of per-status `ORDER BY id LIMIT n`).
+ */
+import {
+  ALL_TENANTS,
+  type ChangeContext,
+  ConcurrencyConflictError,
+  DomainValidationError,
+  DuplicateKeyError,
+  type MessageBus,
+  type Page,
+  type TenantFilter,
+  type TransactionScope,
+} from "@granit/iot";
+import {
+  AwsThingBinding,
+  type AwsThingBindingStore,
+  isProvisioningStatus,
+  type PageBindingsByStatusQuery,
+  type ProvisioningCheckpoint,
+  type ProvisioningStatus,
+  ThingName,
+} from "@granit/iot-aws";
+import {
+  constraintName,
+  type Database,
+  decodeCursor,
+  encodeCursor,
+  PG_UNIQUE_VIOLATION,
+  type SqlExecutor,
+  sqlState,
+} from "@granit/iot-postgres";
+import { and, asc, eq, gt, isNull, type SQL } from "drizzle-orm";
+import { unionAll } from "drizzle-orm/pg-core";
+import { iotawsThingBindings } from "./schema/thing-bindings.ts";
+
+type BindingRow = typeof iotawsThingBindings.$inferSelect;
+
+const ENTITY = "AwsThingBinding";
+/** Largest page `pageByStatus` returns. */
+export const MAX_BINDING_PAGE_SIZE = 1000;
+
+const UNIQUE_KEYS: Readonly<Record<string, string>> = {
+  ux_iotaws_thing_bindings_thing_name: "thingName",
+  ux_iotaws_thing_bindings_tenant_device: "deviceId",
+  iotaws_thing_bindings_pkey: "id",
+};
+
+function toRow(binding: AwsThingBinding): typeof iotawsThingBindings.$inferInsert {
+  const s = binding.toSnapshot();
+  return {
+    id: s.id,
+    deviceId: s.deviceId,
+    tenantId: s.tenantId,
+    thingName: s.thingName.value,
+    thingArn: s.thingArn,
+    certificateArn: s.certificateArn,
+    certificateSecretArn: s.certificateSecretArn,
+    provisioningStatus: s.provisioningStatus,
+    failedFromStatus: s.failedFromStatus,
+    failureReason: s.failureReason,
+    certificateRequestedAt: s.certificateRequestedAt,
+    lastShadowReportedAt: s.lastShadowReportedAt,
+    shadowReportedDeviceVersion: s.shadowReportedDeviceVersion,
+    claimCertificateExpiresAt: s.claimCertificateExpiresAt,
+    claimCertificateId: s.claimCertificateId,
+    provisionedViaJitp: s.provisionedViaJitp,
+    createdAt: s.audit.createdAt,
+    createdBy: s.audit.createdBy,
+    modifiedAt: s.audit.modifiedAt,
+    modifiedBy: s.audit.modifiedBy,
+    deletedAt: s.audit.deletedAt,
+    deletedBy: s.audit.deletedBy,
+    version: s.version,
+  };
+}
+
+function fromRow(row: BindingRow): AwsThingBinding {
+  return AwsThingBinding.rehydrate({
+    id: row.id,
+    deviceId: row.deviceId,
+    tenantId: row.tenantId,
+    thingName: ThingName.parse(row.thingName),
+    thingArn: row.thingArn,
+    certificateArn: row.certificateArn,
+    certificateSecretArn: row.certificateSecretArn,
+    provisioningStatus: row.provisioningStatus as ProvisioningStatus,
+    failedFromStatus: row.failedFromStatus as ProvisioningCheckpoint | null,
+    failureReason: row.failureReason,
+    certificateRequestedAt: row.certificateRequestedAt,
+    lastShadowReportedAt: row.lastShadowReportedAt,
+    shadowReportedDeviceVersion: row.shadowReportedDeviceVersion,
+    claimCertificateExpiresAt: row.claimCertificateExpiresAt,
+    claimCertificateId: row.claimCertificateId,
+    provisionedViaJitp: row.provisionedViaJitp,
+    audit: {
+      createdAt: row.createdAt,
+      createdBy: row.createdBy,
+      modifiedAt: row.modifiedAt,
+      modifiedBy: row.modifiedBy,
+      deletedAt: row.deletedAt,
+      deletedBy: row.deletedBy,
+    },
+    version: row.version,
+  });
+}
+
+function tenantCondition(tenant: TenantFilter): SQL | undefined {
+  if (tenant === ALL_TENANTS) return undefined;
+  return tenant === null ? isNull(iotawsThingBindings.tenantId) : eq(iotawsThingBindings.tenantId, tenant);
+}
+
+export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
+  readonly #database: Database;
+  readonly #bus: MessageBus;
+
+  constructor(database: Database, bus: MessageBus) {
+    this.#database = database;
+    this.#bus = bus;
+  }
+
+  async add(binding: AwsThingBinding, scope?: TransactionScope): Promise<void> {
+    await this.#write(scope, async (tx, txScope) => {
+      try {
+        await tx.insert(iotawsThingBindings).values(toRow(binding));
+      } catch (error) {
+        throw duplicateKey(error, binding) ?? error;
+      }
+      await this.#publish(binding, txScope);
+    });
+    this.#persisted(binding);
+  }
+
+  async update(binding: AwsThingBinding, scope?: TransactionScope): Promise<void> {
+    await this.#write(scope, async (tx, txScope) => {
+      const { id, createdAt, createdBy, ...changes } = toRow(binding);
+      let updated: { id: string }[];
+      try {
+        updated = await tx
+          .update(iotawsThingBindings)
+          .set(changes)
+          .where(
+            and(
+              eq(iotawsThingBindings.id, binding.id),
+              eq(iotawsThingBindings.version, binding.loadedVersion),
+            ),
+          )
+          .returning({ id: iotawsThingBindings.id });
+      } catch (error) {
+        throw duplicateKey(error, binding) ?? error;
+      }
+      if (updated.length === 0) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+      await this.#publish(binding, txScope);
+    });
+    this.#persisted(binding);
+  }
+
+  async softDelete(binding: AwsThingBinding, change: ChangeContext, scope?: TransactionScope): Promise<void> {
+    binding.markDeleted(change);
+    await this.update(binding, scope);
+  }
+
+  async findByDevice(
+    deviceId: string,
+    tenant: TenantFilter,
+    scope?: TransactionScope,
+  ): Promise<AwsThingBinding | null> {
+    const rows = await this.#database
+      .executor(scope)
+      .select()
+      .from(iotawsThingBindings)
+      .where(
+        and(
+          eq(iotawsThingBindings.deviceId, deviceId),
+          isNull(iotawsThingBindings.deletedAt),
+          tenantCondition(tenant),
+        ),
+      );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async findByThingName(
+    thingName: ThingName | string,
+    scope?: TransactionScope,
+  ): Promise<AwsThingBinding | null> {
+    const rows = await this.#database
+      .executor(scope)
+      .select()
+      .from(iotawsThingBindings)
+      .where(
+        and(eq(iotawsThingBindings.thingName, String(thingName)), isNull(iotawsThingBindings.deletedAt)),
+      );
+    return rows[0] ? fromRow(rows[0]) : null;
+  }
+
+  async pageByStatus(
+    query: PageBindingsByStatusQuery,
+    scope?: TransactionScope,
+  ): Promise<Page<AwsThingBinding>> {
+    const statuses = [...new Set(query.statuses)];
+    if (statuses.length === 0 || !statuses.every(isProvisioningStatus)) {
+      throw DomainValidationError.single(
+        "statuses",
+        "required",
+        "must list at least one provisioning status",
+      );
+    }
+    const limit = Math.min(Math.max(Math.trunc(query.limit), 1), MAX_BINDING_PAGE_SIZE);
+    const after = decodeCursor(query.cursor);
+    const db = this.#database.executor(scope);
+    const branch = (status: ProvisioningStatus) =>
+      db
+        .select()
+        .from(iotawsThingBindings)
+        .where(
+          and(
+            isNull(iotawsThingBindings.deletedAt),
+            eq(iotawsThingBindings.provisioningStatus, status),
+            after ? gt(iotawsThingBindings.id, String(after[0])) : undefined,
+            tenantCondition(query.tenant === undefined ? ALL_TENANTS : query.tenant),
+          ),
+        )
+        .orderBy(asc(iotawsThingBindings.id))
+        .limit(limit + 1);
+    const [first, second, ...rest] = statuses.map(branch);
+    if (!first) throw new Error("unreachable: statuses is not empty");
+    const rows = second
+      ? await unionAll(first, second, ...rest)
+          .orderBy(asc(iotawsThingBindings.id))
+          .limit(limit + 1)
+      : await first;
+    const items = rows.slice(0, limit).map(fromRow);
+    const last = items.at(-1);
+    return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+  }
+
+  /** Publishes the pending events in the write's transaction; they are cleared only once the write succeeded. */
+  async #publish(binding: AwsThingBinding, scope: TransactionScope): Promise<void> {
+    if (binding.pendingEvents.length > 0) await this.#bus.publish([...binding.pendingEvents], scope);
+  }
+
+  #persisted(binding: AwsThingBinding): void {
+    binding.pullEvents();
+    binding.markPersisted();
+  }
+
+  #write(
+    scope: TransactionScope | undefined,
+    work: (tx: SqlExecutor, scope: TransactionScope) => Promise<void>,
+  ): Promise<void> {
+    return scope ? work(this.#database.executor(scope), scope) : this.#database.transaction(work);
+  }
+}
+
+function duplicateKey(error: unknown, binding: AwsThingBinding): DuplicateKeyError | undefined {
+  if (sqlState(error) !== PG_UNIQUE_VIOLATION) return undefined;
+  const key = UNIQUE_KEYS[constraintName(error) ?? ""] ?? "unknown";
+  const message =
+    key === "thingName"
+      ? `Thing name '${binding.thingName}' is already bound to another device (AWS thing names are unique in the account).`
+      : key === "deviceId"
+        ? `Device '${binding.deviceId}' already has an AWS thing binding.`
+        : `AWS thing binding '${binding.id}' already exists.`;
+  return new DuplicateKeyError(ENTITY, key, message, { cause: error });
+}

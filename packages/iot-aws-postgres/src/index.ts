@@ -1,0 +1,8 @@
+/**
+ * @granit/iot-aws-postgres — the isolated `iotaws_*` persistence of the AWS bridge on PostgreSQL or
+ * PGlite: its own migration history (a host without AWS never gets these tables) and the
+ * `AwsThingBinding` store. Later features add their tables as files of `src/schema/`.
+ */
+export { MAX_BINDING_PAGE_SIZE, PostgresAwsThingBindingStore } from "./binding-store.ts";
+export { IOTAWS_MIGRATIONS, migrateIoTAws } from "./migrations.ts";
+export { iotawsThingBindings } from "./schema/thing-bindings.ts";
