@@ -150,12 +150,20 @@ export async function createHost(config: HostConfig, overrides: HostOverrides = 
     const app = Fastify({
       loggerInstance: pino,
       bodyLimit: config.Host.BodyLimitBytes,
+      routerOptions: { ignoreTrailingSlash: true },
       genReqId: () => randomUUID(),
       return503OnClosing: true,
       forceCloseConnections: "idle",
     }) as unknown as FastifyInstance;
     app.setValidatorCompiler(validatorCompiler);
     app.setSerializerCompiler(serializerCompiler);
+    let closing = false;
+    // While shutting down, finish each in-flight response with `Connection: close`, so keep-alive
+    // sockets do not hold `app.close()` open after their last request.
+    app.addHook("onSend", async (_request, reply, payload) => {
+      if (closing) reply.header("connection", "close");
+      return payload;
+    });
     installJsonParser(app);
     installErrorHandling(app);
     installHttpMetrics(app);
@@ -256,6 +264,7 @@ export async function createHost(config: HostConfig, overrides: HostOverrides = 
       stop() {
         stopped ??= (async () => {
           logger.info({}, "host stopping");
+          closing = true;
           // 1. Stop taking HTTP work; in-flight requests finish (bounded by the shutdown timeout).
           let timer: NodeJS.Timeout | undefined;
           await Promise.race([

@@ -10,7 +10,6 @@ import { relative } from "node:path";
 import { ConfigurationError } from "./config/configuration-error.ts";
 import type { HostConfig } from "./config/host-config.ts";
 import { HelpRequested, loadConfig, USAGE } from "./config/load-config.ts";
-import { createHost } from "./host.ts";
 
 function describeDatabase(config: HostConfig): string {
   if (!config.Database.Url)
@@ -35,6 +34,8 @@ try {
   throw error;
 }
 
+// Loaded only once the configuration is valid, so a configuration error answers at once.
+const { createHost } = await import("./host.ts");
 const host = await createHost(config).catch((error: unknown) => {
   process.stderr.write(`granit-iot: cannot open the database: ${(error as Error).message}\n`);
   process.exit(1);

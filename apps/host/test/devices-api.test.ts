@@ -261,6 +261,12 @@ for (const target of databaseTargets()) {
       assert.equal(inB.status, 201);
     });
 
+    it("answers the collection with or without a trailing slash", async () => {
+      const response = await t.call("GET", "/api/iot/devices/", { token: TOKENS.tenantA });
+
+      assert.equal(response.status, 200);
+    });
+
     it("authenticates a token configured by its SHA-256 only", async () => {
       const response = await t.call("GET", "/api/iot/devices", { token: TOKENS.tenantBHashed });
 

@@ -70,7 +70,7 @@ export function registerDeviceRoutes(scope: FastifyInstance, service: DeviceServ
   const tags = ["devices"];
 
   routes.post(
-    "/",
+    "",
     {
       config: MANAGE,
       schema: {
@@ -91,7 +91,7 @@ export function registerDeviceRoutes(scope: FastifyInstance, service: DeviceServ
   );
 
   routes.get(
-    "/",
+    "",
     {
       config: READ,
       schema: {
