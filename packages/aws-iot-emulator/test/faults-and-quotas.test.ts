@@ -154,6 +154,7 @@ test("the call log records every call with its status and thing, and counts per 
       status: 404,
       at: "",
       thingName: "ghost",
+      accessKeyId: "emulator",
       error: "ResourceNotFoundException",
     });
     assert.equal(emulator.calls()[0]?.at, "2025-01-01T12:00:00.000Z", "stamped with the injected clock");

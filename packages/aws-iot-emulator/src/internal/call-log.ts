@@ -12,6 +12,8 @@ export interface CallLogEntry {
   /** ISO-8601 time from the injected clock. */
   at: string;
   thingName?: string;
+  /** Access key id of the SigV4 signature (`Credential=AKID/...`): which keys signed the call. */
+  accessKeyId?: string;
   /** AWS error code, when the call failed. */
   error?: string;
 }

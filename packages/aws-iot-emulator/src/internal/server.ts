@@ -93,6 +93,7 @@ async function dispatch(
       at: iso(deps.ctx),
     };
     if (thingName !== undefined) entry.thingName = thingName;
+    if (scope?.accessKeyId) entry.accessKeyId = scope.accessKeyId;
     if (error !== undefined) entry.error = error;
     deps.callLog.record(entry);
     deps.logger?.(
