@@ -99,6 +99,7 @@ for (const target of databaseTargets()) {
 
         assertProblem(response, 400, "urn:granit:iot:problem:validation");
         assert.deepEqual(fields(response), ["status:enum", "limit:max"]);
+        await assertNothingWritten();
       });
 
       it("rejects a cursor the API did not issue, garbage or forged", async () => {
@@ -113,6 +114,7 @@ for (const target of databaseTargets()) {
           assertProblem(response, 400, "urn:granit:iot:problem:validation");
           assert.deepEqual(fields(response), ["cursor:format"]);
         }
+        await assertNothingWritten();
       });
 
       it("rejects an id that is not a UUID", async () => {
@@ -120,6 +122,7 @@ for (const target of databaseTargets()) {
 
         assertProblem(response, 400, "urn:granit:iot:problem:validation");
         assert.deepEqual(fields(response), ["id:format"]);
+        await assertNothingWritten();
       });
 
       it("rejects a suspension without a reason", async () => {
@@ -183,12 +186,14 @@ for (const target of databaseTargets()) {
           'Bearer realm="granit-iot", error="invalid_token"',
         );
         assertProblem(basic, 401, "urn:granit:iot:problem:unauthorized");
+        await assertNothingWritten();
       });
 
       it("answers 401 before reading an oversized body", async () => {
         const response = await t.call("POST", "/api/iot/devices", { json: { label: "x".repeat(10_000) } });
 
         assertProblem(response, 401, "urn:granit:iot:problem:unauthorized");
+        await assertNothingWritten();
       });
 
       it("answers 403 when a read-only token tries to write, and writes nothing", async () => {
@@ -252,6 +257,7 @@ for (const target of databaseTargets()) {
         const response = await t.call("GET", "/api/iot/nothing-here", { token: TOKENS.tenantA });
 
         assertProblem(response, 404, "urn:granit:iot:problem:not-found");
+        await assertNothingWritten();
       });
     });
 
@@ -366,6 +372,7 @@ for (const target of databaseTargets()) {
 
         assertProblem(response, 500, "urn:granit:iot:problem:internal");
         assert.doesNotMatch(response.text, /10\.0\.0\.7|password|Error|at /);
+        await assertNothingWritten();
       });
     });
   });
