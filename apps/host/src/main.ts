@@ -6,14 +6,19 @@
  */
 import "./telemetry/meter-provider.ts";
 
-import { relative } from "node:path";
+import { isAbsolute, join, relative, resolve } from "node:path";
 import { ConfigurationError } from "./config/configuration-error.ts";
 import type { HostConfig } from "./config/host-config.ts";
 import { HelpRequested, loadConfig, USAGE } from "./config/load-config.ts";
 
+/** A path as the operator would type it: relative below the working directory, absolute elsewhere. */
+function shown(path: string): string {
+  const rel = relative(process.cwd(), resolve(path));
+  return rel === "" ? "." : rel.startsWith("..") || isAbsolute(rel) ? resolve(path) : rel;
+}
+
 function describeDatabase(config: HostConfig): string {
-  if (!config.Database.Url)
-    return `PGlite (embedded) in ${relative(process.cwd(), config.Host.DataDir) || "."}/pglite`;
+  if (!config.Database.Url) return `PGlite (embedded) in ${join(shown(config.Host.DataDir), "pglite")}`;
   const url = new URL(config.Database.Url);
   return `PostgreSQL ${url.hostname}:${url.port || 5432}${url.pathname} (schema ${config.Database.Schema})`;
 }
@@ -51,8 +56,8 @@ const lines = [
   `API docs:       ${host.url}/docs`,
   host.operatorToken
     ? host.operatorToken.generated
-      ? `Operator token: ${host.operatorToken.token}   (generated; stored in ${relative(process.cwd(), host.operatorToken.file)})`
-      : `Operator token: stored in ${relative(process.cwd(), host.operatorToken.file)}`
+      ? `Operator token: ${host.operatorToken.token}   (generated; stored in ${shown(host.operatorToken.file)})`
+      : `Operator token: stored in ${shown(host.operatorToken.file)}`
     : `Operator tokens: ${host.tokens.size} configured (Auth:Tokens)`,
   `Database:       ${describeDatabase(config)}`,
   `Try:            curl -H "Authorization: Bearer <token>" ${host.url}/api/iot/devices`,
