@@ -13,7 +13,9 @@ import {
   type DeviceStatus,
   type DeviceStore,
   type DomainEvent,
+  DomainValidationError,
   DuplicateKeyError,
+  isUuid,
   type ListDevicesQuery,
   type MessageBus,
   type Page,
@@ -187,6 +189,13 @@ export class PostgresDeviceStore implements DeviceStore {
   async list(query: ListDevicesQuery): Promise<Page<Device>> {
     const limit = Math.min(Math.max(Math.trunc(query.limit), 1), 1000);
     const after = decodeCursor(query.cursor);
+    if (after && (after.length !== 1 || !isUuid(after[0]))) {
+      throw DomainValidationError.single(
+        "cursor",
+        "format",
+        "is not a cursor this API returned; start again without one",
+      );
+    }
     const rows = await this.#database.db
       .select()
       .from(iotDevices)

@@ -82,17 +82,21 @@ export interface DeadLetter {
   readonly payload: DomainEvent;
 }
 
-const meter = metrics.getMeter("granit.iot.bus");
-const deliveredCounter = meter.createCounter("granit.iot.bus.delivered", {
-  description: "Deliveries handled successfully",
-});
-const failedCounter = meter.createCounter("granit.iot.bus.failed", {
-  description: "Handler attempts that threw",
-});
-const deadCounter = meter.createCounter("granit.iot.bus.dead_lettered", {
-  description: "Deliveries dead-lettered",
-});
-const durationHistogram = meter.createHistogram("granit.iot.bus.handler_duration", { unit: "ms" });
+/**
+ * Instruments are created per bus instance, not at import: a meter obtained before the host
+ * registers its global MeterProvider would stay a no-op forever.
+ */
+function busInstruments() {
+  const meter = metrics.getMeter("granit.iot.bus");
+  return {
+    delivered: meter.createCounter("granit.iot.bus.delivered", {
+      description: "Deliveries handled successfully",
+    }),
+    failed: meter.createCounter("granit.iot.bus.failed", { description: "Handler attempts that threw" }),
+    dead: meter.createCounter("granit.iot.bus.dead_lettered", { description: "Deliveries dead-lettered" }),
+    duration: meter.createHistogram("granit.iot.bus.handler_duration", { unit: "ms" }),
+  };
+}
 
 function errorText(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
@@ -121,6 +125,7 @@ export class PostgresMessageBus implements MessageBus {
   #flushing: Promise<void> | null = null;
   #unlisten: (() => Promise<void>) | null = null;
   readonly #shutdown = new AbortController();
+  readonly #metrics = busInstruments();
 
   constructor(database: Database, options: PostgresMessageBusOptions = {}) {
     this.#database = database;
@@ -377,7 +382,7 @@ export class PostgresMessageBus implements MessageBus {
       try {
         await subscription.handler(event, context);
       } finally {
-        durationHistogram.record(performance.now() - started, {
+        this.#metrics.duration.record(performance.now() - started, {
           handler: row.handler,
           event_type: row.event_type,
         });
@@ -386,7 +391,7 @@ export class PostgresMessageBus implements MessageBus {
     run()
       .then(
         () => {
-          deliveredCounter.add(1, { handler: row.handler, event_type: row.event_type });
+          this.#metrics.delivered.add(1, { handler: row.handler, event_type: row.event_type });
           this.#completed.push(id);
           if (this.#completed.length >= this.#batchSize) void this.#flushCompleted();
         },
@@ -408,8 +413,8 @@ export class PostgresMessageBus implements MessageBus {
     // Exponential backoff with full jitter over the upper half: spreads retries of a burst.
     const ceiling = Math.min(cap, base * 2 ** (row.attempts - 1));
     const backoffMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    failedCounter.add(1, { handler: row.handler, event_type: row.event_type });
-    if (dead) deadCounter.add(1, { handler: row.handler, event_type: row.event_type });
+    this.#metrics.failed.add(1, { handler: row.handler, event_type: row.event_type });
+    if (dead) this.#metrics.dead.add(1, { handler: row.handler, event_type: row.event_type });
     this.#logger[dead ? "error" : "warn"](
       {
         deliveryId: String(row.id),

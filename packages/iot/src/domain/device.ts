@@ -40,7 +40,7 @@ export interface DeviceSnapshot {
   readonly suspensionReason: string | null;
   readonly tags: DeviceTags;
   readonly audit: AuditInfo;
-  /** Optimistic-concurrency version: 1 after creation, +1 on every write. */
+  /** Optimistic-concurrency version: 1 after creation, +1 on every change (a write may carry several). */
   readonly version: number;
 }
 
