@@ -105,6 +105,13 @@ export {
   type AwsThingEvent,
   type AwsThingProvisionedEvent,
 } from "./events/aws-thing-events.ts";
+export {
+  canonicalJson,
+  type DeviceDesiredStateChangedEvent,
+  desiredStateFingerprint,
+  type JsonObject,
+  type JsonValue,
+} from "./events/device-desired-state-changed-event.ts";
 export { IOT_AWS_METER_NAME, iotAwsMeter } from "./metrics.ts";
 export {
   booleanOption,
