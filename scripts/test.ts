@@ -13,7 +13,11 @@ import { spec } from "node:test/reporters";
 
 const filters = process.argv.slice(2);
 const files: string[] = [];
-for await (const file of glob(["packages/*/test/**/*.test.ts", "apps/*/test/**/*.test.ts"])) {
+for await (const file of glob([
+  "packages/*/test/**/*.test.ts",
+  "apps/*/test/**/*.test.ts",
+  "test/**/*.test.ts",
+])) {
   if (filters.length === 0 || filters.some((f) => file.includes(f))) files.push(file);
 }
 files.sort();
