@@ -1,22 +1,26 @@
 import assert from "node:assert/strict";
-import { X509Certificate } from "node:crypto";
+import { createHash, X509Certificate } from "node:crypto";
 import { test } from "node:test";
 import { CreateCertificateFromCsrCommand, CreateKeysAndCertificateCommand } from "@aws-sdk/client-iot";
 import * as s from "./scenarios/certificates.ts";
-import { makeCsr } from "./scenarios/certificates.ts";
+import { makeCsr } from "./support/csr.ts";
 import { run, withEmulator } from "./support/harness.ts";
 
 test(
-  "CreateKeysAndCertificate issues an RSA-2048 key and a certificate whose id is the SHA-256 of its DER",
-  run(s.createKeysAndCertificateIssuesRsa2048KeyAndSha256Id),
+  "CreateKeysAndCertificate issues an RSA-2048 key pair and a certificate for its public key",
+  run(s.createKeysAndCertificateIssuesAnRsa2048KeyAndItsCertificate),
 );
 test(
   "CreateKeysAndCertificate leaves the certificate INACTIVE unless setAsActive",
   run(s.createKeysAndCertificateIsInactiveUnlessSetAsActive),
 );
 test(
-  "CreateCertificateFromCsr issues a distinct certificate for the CSR's key on every call",
-  run(s.createCertificateFromCsrIssuesADistinctCertificateForTheCsrKey),
+  "CreateCertificateFromCsr issues a distinct certificate on every call",
+  run(s.createCertificateFromCsrIssuesADistinctCertificateOnEveryCall),
+);
+test(
+  "CreateCertificateFromCsr certifies the CSR's public key",
+  run(s.createCertificateFromCsrCertifiesTheCsrKey),
 );
 test(
   "CreateCertificateFromCsr rejects a tampered or unparseable CSR with InvalidRequestException",
@@ -31,8 +35,12 @@ test(
   run(s.describeMissingCertificateIsNotFound),
 );
 test(
-  "UpdateCertificate moves between ACTIVE and INACTIVE, and REVOKED is final (CertificateStateException)",
-  run(s.updateCertificateMovesBetweenActiveInactiveAndRevokedIsFinal),
+  "UpdateCertificate moves between ACTIVE and INACTIVE, and to REVOKED",
+  run(s.updateCertificateMovesBetweenActiveAndInactiveAndToRevoked),
+);
+test(
+  "a REVOKED certificate cannot be activated again (CertificateStateException)",
+  run(s.aRevokedCertificateCannotBeReactivated),
 );
 test(
   "DeleteCertificate of an ACTIVE certificate is CertificateStateException",
@@ -47,8 +55,17 @@ test(
   run(s.deleteCertificateWithPoliciesNeedsForceDelete),
 );
 test(
-  "ListCertificates pages with pageSize/marker in creation order",
-  run(s.listCertificatesPagesByCreationDate),
+  "a force-deleted certificate no longer holds its policies",
+  run(s.aForceDeletedCertificateNoLongerHoldsItsPolicies),
+);
+test("ListCertificates lists every certificate", run(s.listCertificatesListsEveryCertificate));
+test(
+  "ListCertificates pages with pageSize and nextMarker",
+  run(s.listCertificatesPagesWithPageSizeAndMarker),
+);
+test(
+  "ListCertificates orders by creation date, descending unless ascendingOrder",
+  run(s.listCertificatesOrdersByCreationDate),
 );
 test(
   "CreatePolicy twice is ResourceAlreadyExistsException and GetPolicy returns the document",
@@ -62,10 +79,25 @@ test(
   "DeletePolicy of an attached policy is DeleteConflictException",
   run(s.deleteAttachedPolicyIsDeleteConflict),
 );
+test("DetachPolicy removes the attachment", run(s.detachPolicyRemovesTheAttachment));
 test(
   "AttachPolicy twice is a no-op and ListAttachedPolicies lists it once",
   run(s.attachPolicyTwiceIsANoOpAndListAttachedPoliciesShowsIt),
 );
+
+test("the certificate id is the hex SHA-256 of the certificate DER (what AWS shows as its fingerprint)", () =>
+  withEmulator(async ({ clients: { iot } }) => {
+    // Prepare
+    const { pem } = await makeCsr();
+    // Act
+    const fromKeys = await iot.send(new CreateKeysAndCertificateCommand({}));
+    const fromCsr = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: pem }));
+    // Assess
+    for (const issued of [fromKeys, fromCsr]) {
+      const der = new X509Certificate(issued.certificatePem ?? "").raw;
+      assert.equal(issued.certificateId, createHash("sha256").update(der).digest("hex"));
+    }
+  }));
 
 test("issued certificates are signed by the emulator CA shown in the inventory", () =>
   withEmulator(async ({ emulator, clients: { iot } }) => {

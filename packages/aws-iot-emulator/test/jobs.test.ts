@@ -3,8 +3,16 @@ import * as s from "./scenarios/jobs.ts";
 import { run } from "./support/harness.ts";
 
 test(
-  "CreateJob queues one QUEUED execution per target thing",
-  run(s.createJobQueuesOneExecutionPerTargetThing),
+  "CreateJob queues a QUEUED execution for each target thing and keeps the document",
+  run(s.createJobQueuesAnExecutionForEachTargetThing),
+);
+test(
+  "a new job is IN_PROGRESS and counts its queued things",
+  run(s.aNewJobIsInProgressAndCountsItsQueuedThings),
+);
+test(
+  "unknown jobs, and executions for things a job does not target, are ResourceNotFoundException",
+  run(s.unknownJobsAndExecutionsAreNotFound),
 );
 test(
   "a duplicate jobId is ResourceAlreadyExistsException whatever the old job's state",
@@ -39,11 +47,18 @@ test(
   run(s.anExecutionInProgressTooLongTimesOut),
 );
 test(
+  "CancelJob marks the job CANCELED with its reason code and comment",
+  run(s.cancelJobMarksTheJobCanceledWithItsReason),
+);
+test("CancelJob cancels the QUEUED executions", run(s.cancelJobCancelsTheQueuedExecutions));
+test(
   "CancelJob cancels QUEUED executions and IN_PROGRESS ones only with force",
   run(s.cancelJobCancelsQueuedExecutionsAndInProgressOnlyWithForce),
 );
 test("DeleteJob of a job still IN_PROGRESS needs force", run(s.deleteJobInProgressNeedsForce));
+test("DeleteJob with force removes the job", run(s.deleteJobWithForceRemovesTheJob));
 test("job executions are listed per thing and per job", run(s.executionsAreListedPerThingAndPerJob));
+test("a job for a thing group reaches its member things", run(s.aJobForAThingGroupReachesItsMemberThings));
 test(
   "thing-group targets reach members, and CONTINUOUS jobs reach things added later",
   run(s.groupTargetsReachMembersAndContinuousJobsReachNewOnes),

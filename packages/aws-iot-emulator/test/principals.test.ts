@@ -19,14 +19,22 @@ test(
   run(s.attachThingPrincipalToAMissingThingOrCertificateIsNotFound),
 );
 test(
-  "DetachThingPrincipal takes effect only after the propagation delay (fake clock)",
-  run(s.detachThingPrincipalTakesEffectOnlyAfterPropagation),
+  "DetachThingPrincipal does not take effect at once: the attachment still blocks DeleteCertificate",
+  run(s.detachThingPrincipalDoesNotTakeEffectAtOnce),
+);
+test(
+  "DetachThingPrincipal takes effect after the propagation delay (fake clock)",
+  run(s.detachThingPrincipalTakesEffectAfterPropagation),
 );
 test(
   "re-attaching during the propagation delay cancels the detach",
   run(s.reattachingDuringPropagationCancelsTheDetach),
 );
 test("teardown succeeds once the detach has propagated", run(s.teardownSucceedsOnceTheDetachHasPropagated));
+test(
+  "a device is provisioned from a CSR and decommissioned, as the provisioning saga does it",
+  run(s.aDeviceIsProvisionedFromACsrAndDecommissioned),
+);
 
 test("DetachThingPrincipal propagates after a short real delay with the real clock", () =>
   withEmulator(

@@ -7,12 +7,20 @@ test(
   run(s.createSecretReplayedWithTheSameTokenAndValueIsANoOp),
 );
 test(
-  "CreateSecret replayed with the same token and another value is InvalidRequestException",
-  run(s.createSecretReplayedWithTheSameTokenAndAnotherValueIsInvalidRequest),
+  "CreateSecret replayed with the same token and another value is ResourceExistsException",
+  run(s.createSecretReplayedWithTheSameTokenAndAnotherValueIsResourceExists),
 );
 test(
   "CreateSecret with an existing name and another token is ResourceExistsException",
   run(s.createSecretWithAnExistingNameAndAnotherTokenIsResourceExists),
+);
+test(
+  "a secret scheduled for deletion refuses reads and shows its DeletedDate",
+  run(s.aSecretScheduledForDeletionRefusesReadsAndShowsItsDeletedDate),
+);
+test(
+  "CreateSecret with a name scheduled for deletion is InvalidRequestException",
+  run(s.createSecretWithANameScheduledForDeletionIsInvalidRequest),
 );
 test(
   "a secret name scheduled for deletion is blocked until the recovery window ends",
@@ -43,4 +51,8 @@ test(
 test(
   "ListSecrets hides secrets scheduled for deletion unless IncludePlannedDeletion",
   run(s.listSecretsHidesScheduledDeletionsUnlessAsked),
+);
+test(
+  "a device key secret is created, read, rotated and force-deleted, as the provisioning saga does it",
+  run(s.aDeviceKeySecretIsCreatedReadRotatedAndForceDeleted),
 );

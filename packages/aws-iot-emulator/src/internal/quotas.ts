@@ -46,6 +46,7 @@ export const AWS_DEFAULT_QUOTAS: Readonly<Record<string, number>> = Object.freez
   "iot:ListPrincipalThings": 10,
   "iot:CreateJob": 10,
   "iot:DescribeJob": 10,
+  "iot:GetJobDocument": 10,
   "iot:CancelJob": 10,
   "iot:DeleteJob": 10,
   "iot:DescribeJobExecution": 10,

@@ -1,7 +1,6 @@
 /** Device certificates and policies, as AWS documents them. */
-import "reflect-metadata";
 import assert from "node:assert/strict";
-import { createHash, createPublicKey, webcrypto, X509Certificate } from "node:crypto";
+import { createPublicKey, X509Certificate } from "node:crypto";
 import {
   AttachPolicyCommand,
   AttachThingPrincipalCommand,
@@ -24,47 +23,24 @@ import {
   ResourceNotFoundException,
   UpdateCertificateCommand,
 } from "@aws-sdk/client-iot";
-import * as x509 from "@peculiar/x509";
+import { makeCsr } from "../support/csr.ts";
 import { type Clients, rejectsWith } from "../support/harness.ts";
-
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
 const POLICY = JSON.stringify({
   Version: "2012-10-17",
   Statement: [{ Effect: "Allow", Action: "iot:Connect", Resource: "*" }],
 });
 
-/** A PEM CSR for a fresh key: EC P-256 by default. */
-export async function makeCsr(
-  algorithm: RsaHashedKeyGenParams | EcKeyGenParams = { name: "ECDSA", namedCurve: "P-256" },
-) {
-  const signing = algorithm.name === "ECDSA" ? { ...algorithm, hash: "SHA-256" } : algorithm;
-  const keys = (await webcrypto.subtle.generateKey(signing, true, ["sign", "verify"])) as CryptoKeyPair;
-  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
-    name: "CN=device-42",
-    keys,
-    signingAlgorithm: signing,
-  });
-  return {
-    pem: csr.toString("pem"),
-    spki: Buffer.from(await webcrypto.subtle.exportKey("spki", keys.publicKey)),
-  };
-}
-
-type RsaHashedKeyGenParams = {
-  name: string;
-  modulusLength: number;
-  publicExponent: Uint8Array;
-  hash: string;
-};
-type EcKeyGenParams = { name: string; namedCurve: string };
-type CryptoKeyPair = webcrypto.CryptoKeyPair;
-
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateKeysAndCertificate.html */
-export async function createKeysAndCertificateIssuesRsa2048KeyAndSha256Id({ iot }: Clients) {
+/**
+ * "Creates a 2048-bit RSA key pair and issues an X.509 certificate using the issued public key."
+ * The certificate id is the last part of the certificate ARN (64 hex characters).
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CreateKeysAndCertificate.html
+ */
+export async function createKeysAndCertificateIssuesAnRsa2048KeyAndItsCertificate({ iot }: Clients) {
   const created = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
   const certificate = new X509Certificate(created.certificatePem ?? "");
-  assert.equal(created.certificateId, createHash("sha256").update(certificate.raw).digest("hex"));
+  assert.match(created.certificateId ?? "", /^[a-f0-9]{64}$/);
+  assert.equal(created.certificateArn?.split("/").pop(), created.certificateId);
   assert.match(created.certificateArn ?? "", /^arn:aws:iot:[a-z0-9-]+:\d{12}:cert\/[a-f0-9]{64}$/);
   assert.match(created.keyPair?.PrivateKey ?? "", /^-----BEGIN RSA PRIVATE KEY-----/);
   const publicKey = createPublicKey(created.keyPair?.PublicKey ?? "");
@@ -82,17 +58,32 @@ export async function createKeysAndCertificateIsInactiveUnlessSetAsActive({ iot 
   assert.equal(described.certificateDescription?.status, "INACTIVE");
 }
 
-/** "Reusing the same certificate signing request (CSR) results in a distinct certificate." */
-export async function createCertificateFromCsrIssuesADistinctCertificateForTheCsrKey({ iot }: Clients) {
+/**
+ * "Reusing the same certificate signing request (CSR) results in a distinct certificate."
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CreateCertificateFromCsr.html
+ */
+export async function createCertificateFromCsrIssuesADistinctCertificateOnEveryCall({ iot }: Clients) {
   const csr = await makeCsr();
   const first = await iot.send(
     new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr.pem, setAsActive: true }),
   );
   const second = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr.pem }));
   assert.notEqual(first.certificateId, second.certificateId);
-  const certificate = new X509Certificate(first.certificatePem ?? "");
-  assert.ok(certificate.publicKey.equals(createPublicKey({ key: csr.spki, format: "der", type: "spki" })));
-  assert.match(certificate.subject, /CN=device-42/);
+  assert.match(new X509Certificate(first.certificatePem ?? "").subject, /CN=device-42/);
+  const described = await iot.send(new DescribeCertificateCommand({ certificateId: first.certificateId }));
+  assert.equal(described.certificateDescription?.status, "ACTIVE");
+  assert.equal(described.certificateDescription?.certificatePem, first.certificatePem);
+}
+
+/** "Creates an X.509 certificate using the specified certificate signing request": for the CSR's key. */
+export async function createCertificateFromCsrCertifiesTheCsrKey({ iot }: Clients) {
+  const csr = await makeCsr();
+  const created = await iot.send(new CreateCertificateFromCsrCommand({ certificateSigningRequest: csr.pem }));
+  const certificate = new X509Certificate(created.certificatePem ?? "");
+  assert.ok(
+    certificate.publicKey.equals(createPublicKey({ key: csr.spki, format: "der", type: "spki" })),
+    "the certificate carries the CSR's public key",
+  );
 }
 
 export async function createCertificateFromCsrRejectsATamperedCsr({ iot }: Clients) {
@@ -134,10 +125,21 @@ export async function describeMissingCertificateIsNotFound({ iot }: Clients) {
 }
 
 /** https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateCertificate.html */
-export async function updateCertificateMovesBetweenActiveInactiveAndRevokedIsFinal({ iot }: Clients) {
+export async function updateCertificateMovesBetweenActiveAndInactiveAndToRevoked({ iot }: Clients) {
   const { certificateId } = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
+  const status = async () =>
+    (await iot.send(new DescribeCertificateCommand({ certificateId }))).certificateDescription?.status;
   await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "INACTIVE" }));
+  assert.equal(await status(), "INACTIVE");
   await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "ACTIVE" }));
+  assert.equal(await status(), "ACTIVE");
+  await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "REVOKED" }));
+  assert.equal(await status(), "REVOKED");
+}
+
+/** A REVOKED certificate cannot be activated again (CertificateStateException, 406). */
+export async function aRevokedCertificateCannotBeReactivated({ iot }: Clients) {
+  const { certificateId } = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
   await iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "REVOKED" }));
   const act = iot.send(new UpdateCertificateCommand({ certificateId, newStatus: "ACTIVE" }));
   await rejectsWith(act, CertificateStateException, 406);
@@ -182,23 +184,61 @@ export async function deleteCertificateWithPoliciesNeedsForceDelete({ iot }: Cli
     iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId })),
     ResourceNotFoundException,
   );
-  await iot.send(new DeletePolicyCommand({ policyName: "device" }));
 }
 
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html */
-export async function listCertificatesPagesByCreationDate({ iot }: Clients) {
+/**
+ * Once a certificate is force-deleted its policy attachments are gone with it, so the policy — "can't
+ * be deleted if it's attached to any certificate" (API_DeletePolicy) — can be deleted.
+ */
+export async function aForceDeletedCertificateNoLongerHoldsItsPolicies({ iot }: Clients) {
+  await iot.send(new CreatePolicyCommand({ policyName: "device", policyDocument: POLICY }));
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({}));
+  await iot.send(new AttachPolicyCommand({ policyName: "device", target: cert.certificateArn }));
+  await iot.send(new DeleteCertificateCommand({ certificateId: cert.certificateId, forceDelete: true }));
+  await iot.send(new DeletePolicyCommand({ policyName: "device" }));
+  await rejectsWith(iot.send(new GetPolicyCommand({ policyName: "device" })), ResourceNotFoundException);
+}
+
+async function fiveCertificates(iot: Clients["iot"]): Promise<string[]> {
   const ids: string[] = [];
   for (let i = 0; i < 5; i++)
     ids.push((await iot.send(new CreateKeysAndCertificateCommand({}))).certificateId ?? "");
+  return ids;
+}
+
+/** https://docs.aws.amazon.com/iot/latest/apireference/API_ListCertificates.html */
+export async function listCertificatesListsEveryCertificate({ iot }: Clients) {
+  const ids = await fiveCertificates(iot);
+  const listed = await iot.send(new ListCertificatesCommand({}));
+  assert.deepEqual(listed.certificates?.map((c) => c.certificateId).sort(), [...ids].sort());
+  assert.ok(listed.certificates?.every((c) => c.status === "INACTIVE" && c.certificateArn));
+}
+
+/** `pageSize` bounds each page; `nextMarker` leads to the next one until the list is exhausted. */
+export async function listCertificatesPagesWithPageSizeAndMarker({ iot }: Clients) {
+  const ids = await fiveCertificates(iot);
   const seen: string[] = [];
   let marker: string | undefined;
+  let pages = 0;
   do {
-    const page = await iot.send(new ListCertificatesCommand({ pageSize: 2, marker, ascendingOrder: true }));
-    assert.ok((page.certificates?.length ?? 0) <= 2);
+    const page = await iot.send(new ListCertificatesCommand({ pageSize: 2, marker }));
+    assert.ok((page.certificates?.length ?? 0) <= 2, "a page holds at most pageSize certificates");
     seen.push(...(page.certificates ?? []).map((c) => c.certificateId ?? ""));
     marker = page.nextMarker;
-  } while (marker);
-  assert.deepEqual(seen, ids);
+    pages++;
+  } while (marker && pages < 10);
+  assert.equal(pages, 3);
+  assert.deepEqual(seen.sort(), [...ids].sort());
+}
+
+/** "ascendingOrder: ... If True, the results are returned in ascending order, based on the creation date." */
+export async function listCertificatesOrdersByCreationDate({ iot }: Clients) {
+  const ids = await fiveCertificates(iot);
+  const ascending = await iot.send(new ListCertificatesCommand({ ascendingOrder: true }));
+  assert.deepEqual(
+    ascending.certificates?.map((c) => c.certificateId),
+    ids,
+  );
   const descending = await iot.send(new ListCertificatesCommand({}));
   assert.deepEqual(
     descending.certificates?.map((c) => c.certificateId),
@@ -240,6 +280,17 @@ export async function deleteAttachedPolicyIsDeleteConflict({ iot }: Clients) {
     409,
   );
   await iot.send(new DetachPolicyCommand({ policyName: "device", target: cert.certificateArn }));
+  await iot.send(new DeletePolicyCommand({ policyName: "device" }));
+}
+
+/** DetachPolicy removes the attachment: ListAttachedPolicies is empty and the policy can be deleted. */
+export async function detachPolicyRemovesTheAttachment({ iot }: Clients) {
+  await iot.send(new CreatePolicyCommand({ policyName: "device", policyDocument: POLICY }));
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({}));
+  await iot.send(new AttachPolicyCommand({ policyName: "device", target: cert.certificateArn }));
+  await iot.send(new DetachPolicyCommand({ policyName: "device", target: cert.certificateArn }));
+  const attached = await iot.send(new ListAttachedPoliciesCommand({ target: cert.certificateArn }));
+  assert.deepEqual(attached.policies ?? [], []);
   await iot.send(new DeletePolicyCommand({ policyName: "device" }));
 }
 

@@ -12,6 +12,7 @@ import {
   DeleteJobCommand,
   DescribeJobCommand,
   DescribeJobExecutionCommand,
+  GetJobDocumentCommand,
   InvalidStateTransitionException,
   type IoTClient,
   ListJobExecutionsForJobCommand,
@@ -47,17 +48,52 @@ async function jobFor(iot: IoTClient, jobId: string, things: string[], timeoutMi
   );
 }
 
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html */
-export async function createJobQueuesOneExecutionPerTargetThing({ iot }: Clients) {
+/**
+ * CreateJob answers the job ARN; DescribeJob shows the job and its targets; every target thing gets a
+ * QUEUED execution; GetJobDocument returns the document.
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html
+ */
+export async function createJobQueuesAnExecutionForEachTargetThing({ iot }: Clients) {
   const created = await jobFor(iot, "job-1", ["a", "b"]);
-  assert.match(created.jobArn ?? "", /:job\/job-1$/);
+  assert.match(created.jobArn ?? "", /^arn:aws:iot:[a-z0-9-]+:\d{12}:job\/job-1$/);
+  assert.equal(created.jobId, "job-1");
+  const job = await iot.send(new DescribeJobCommand({ jobId: "job-1" }));
+  assert.equal(job.job?.jobId, "job-1");
+  assert.equal(job.job?.jobArn, created.jobArn);
+  assert.equal(job.job?.targets?.length, 2);
+  for (const thingName of ["a", "b"]) {
+    const execution = await iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName }));
+    assert.equal(execution.execution?.status, "QUEUED", thingName);
+    assert.equal(execution.execution?.jobId, "job-1");
+  }
+  const document = await iot.send(new GetJobDocumentCommand({ jobId: "job-1" }));
+  assert.equal(document.document, DOCUMENT);
+}
+
+/**
+ * A new (unscheduled) job is IN_PROGRESS (API_Job: status), SNAPSHOT by default, counts one queued
+ * thing per target, and a new execution is at version 1.
+ */
+export async function aNewJobIsInProgressAndCountsItsQueuedThings({ iot }: Clients) {
+  await jobFor(iot, "job-1", ["a", "b"]);
   const job = await iot.send(new DescribeJobCommand({ jobId: "job-1" }));
   assert.equal(job.job?.status, "IN_PROGRESS");
   assert.equal(job.job?.targetSelection, "SNAPSHOT");
   assert.equal(job.job?.jobProcessDetails?.numberOfQueuedThings, 2);
   const execution = await iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName: "a" }));
-  assert.equal(execution.execution?.status, "QUEUED");
   assert.equal(execution.execution?.versionNumber, 1);
+}
+
+/** DescribeJob of an unknown job, and DescribeJobExecution for a thing the job does not target, are 404. */
+export async function unknownJobsAndExecutionsAreNotFound({ iot }: Clients) {
+  await jobFor(iot, "job-1", ["a"]);
+  await thingArn(iot, "other");
+  await rejectsWith(iot.send(new DescribeJobCommand({ jobId: "ghost" })), ResourceNotFoundException, 404);
+  await rejectsWith(
+    iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName: "other" })),
+    ResourceNotFoundException,
+    404,
+  );
 }
 
 /** "The jobId must be unique in your AWS account" — also once the old job is finished. */
@@ -202,6 +238,24 @@ export async function anExecutionInProgressTooLongTimesOut({ iot, jobs }: Client
   );
 }
 
+/** CancelJob moves the job to CANCELED and records the reason code and comment (API_CancelJob). */
+export async function cancelJobMarksTheJobCanceledWithItsReason({ iot }: Clients) {
+  await jobFor(iot, "job-1", ["a"]);
+  await iot.send(new CancelJobCommand({ jobId: "job-1", reasonCode: "operator", comment: "stop" }));
+  const job = await iot.send(new DescribeJobCommand({ jobId: "job-1" }));
+  assert.equal(job.job?.status, "CANCELED");
+  assert.equal(job.job?.reasonCode, "operator");
+  assert.equal(job.job?.comment, "stop");
+}
+
+/** Canceling a job cancels its QUEUED executions (iot-jobs-lifecycle, "Job states"). */
+export async function cancelJobCancelsTheQueuedExecutions({ iot }: Clients) {
+  await jobFor(iot, "job-1", ["a"]);
+  await iot.send(new CancelJobCommand({ jobId: "job-1" }));
+  const execution = await iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName: "a" }));
+  assert.equal(execution.execution?.status, "CANCELED");
+}
+
 /** CancelJob cancels QUEUED executions; IN_PROGRESS ones only with force. */
 export async function cancelJobCancelsQueuedExecutionsAndInProgressOnlyWithForce({ iot, jobs }: Clients) {
   await jobFor(iot, "soft", ["a", "b"]);
@@ -240,6 +294,13 @@ export async function deleteJobInProgressNeedsForce({ iot }: Clients) {
   await rejectsWith(iot.send(new DescribeJobCommand({ jobId: "job-1" })), ResourceNotFoundException, 404);
 }
 
+/** DeleteJob with force removes the job. */
+export async function deleteJobWithForceRemovesTheJob({ iot }: Clients) {
+  await jobFor(iot, "job-1", ["a"]);
+  await iot.send(new DeleteJobCommand({ jobId: "job-1", force: true }));
+  await rejectsWith(iot.send(new DescribeJobCommand({ jobId: "job-1" })), ResourceNotFoundException, 404);
+}
+
 export async function executionsAreListedPerThingAndPerJob({ iot }: Clients) {
   await jobFor(iot, "j1", ["a", "b"]);
   await iot.send(
@@ -250,14 +311,30 @@ export async function executionsAreListedPerThingAndPerJob({ iot }: Clients) {
     }),
   );
   const forThing = await iot.send(new ListJobExecutionsForThingCommand({ thingName: "a" }));
-  assert.deepEqual(
-    forThing.executionSummaries?.map((e) => e.jobId),
-    ["j1", "j2"],
+  assert.deepEqual(forThing.executionSummaries?.map((e) => e.jobId).sort(), ["j1", "j2"]);
+  const executionNumber = forThing.executionSummaries?.[0]?.jobExecutionSummary?.executionNumber;
+  assert.equal(typeof executionNumber, "number");
+  const jobId = forThing.executionSummaries?.[0]?.jobId;
+  const byNumber = await iot.send(
+    new DescribeJobExecutionCommand({ jobId, thingName: "a", executionNumber }),
   );
-  const numbers = forThing.executionSummaries?.map((e) => e.jobExecutionSummary?.executionNumber);
-  assert.deepEqual(numbers, [1, 2]);
+  assert.equal(byNumber.execution?.executionNumber, executionNumber);
   const forJob = await iot.send(new ListJobExecutionsForJobCommand({ jobId: "j1", status: "QUEUED" }));
   assert.equal(forJob.executionSummaries?.length, 2);
+}
+
+/** A SNAPSHOT job targeting a thing group reaches the things in it (one execution per member thing). */
+export async function aJobForAThingGroupReachesItsMemberThings({ iot }: Clients) {
+  const group = await iot.send(new CreateThingGroupCommand({ thingGroupName: "fleet" }));
+  const a = await thingArn(iot, "a");
+  const b = await thingArn(iot, "b");
+  await iot.send(new AddThingToThingGroupCommand({ thingGroupName: "fleet", thingName: "a" }));
+  await iot.send(new AddThingToThingGroupCommand({ thingGroupName: "fleet", thingName: "b" }));
+  await iot.send(
+    new CreateJobCommand({ jobId: "snap", targets: [group.thingGroupArn ?? ""], document: DOCUMENT }),
+  );
+  const executions = await iot.send(new ListJobExecutionsForJobCommand({ jobId: "snap" }));
+  assert.deepEqual(executions.executionSummaries?.map((e) => e.thingArn).sort(), [a, b].sort());
 }
 
 /** Thing-group targets: SNAPSHOT takes today's members; CONTINUOUS also reaches things added later. */

@@ -38,15 +38,19 @@ export async function createSecretReplayedWithTheSameTokenAndValueIsANoOp({ secr
   );
 }
 
-/** Same token, different value: "you cannot modify an existing version". */
-export async function createSecretReplayedWithTheSameTokenAndAnotherValueIsInvalidRequest({
+/**
+ * Same token, different value: "the request fails because you cannot modify an existing version" —
+ * with ResourceExistsException, a declared error of CreateSecret.
+ */
+export async function createSecretReplayedWithTheSameTokenAndAnotherValueIsResourceExists({
   secrets,
 }: Clients) {
   await secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K1", ClientRequestToken: TOKEN_A }));
   const act = secrets.send(
     new CreateSecretCommand({ Name: "k", SecretString: "K2", ClientRequestToken: TOKEN_A }),
   );
-  await rejectsWith(act, InvalidRequestException);
+  const error = await rejectsWith(act, ResourceExistsException);
+  assert.match((error as unknown as Error).message, /ClientRequestToken .* already in use/);
   const value = await secrets.send(new GetSecretValueCommand({ SecretId: "k" }));
   assert.equal(value.SecretString, "K1");
 }
@@ -59,6 +63,31 @@ export async function createSecretWithAnExistingNameAndAnotherTokenIsResourceExi
   );
 }
 
+/**
+ * A secret scheduled for deletion refuses reads (InvalidRequestException: "The secret is scheduled for
+ * deletion") and DescribeSecret shows when it was deleted.
+ * https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_DeleteSecret.html
+ */
+export async function aSecretScheduledForDeletionRefusesReadsAndShowsItsDeletedDate({ secrets }: Clients) {
+  await secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K1" }));
+  const deleted = await secrets.send(new DeleteSecretCommand({ SecretId: "k", RecoveryWindowInDays: 7 }));
+  assert.ok(deleted.DeletionDate instanceof Date);
+  await rejectsWith(secrets.send(new GetSecretValueCommand({ SecretId: "k" })), InvalidRequestException);
+  const described = await secrets.send(new DescribeSecretCommand({ SecretId: "k" }));
+  assert.ok(described.DeletedDate instanceof Date);
+}
+
+/** CreateSecret with the name of a secret scheduled for deletion is InvalidRequestException. */
+export async function createSecretWithANameScheduledForDeletionIsInvalidRequest({ secrets }: Clients) {
+  await secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K1" }));
+  await secrets.send(new DeleteSecretCommand({ SecretId: "k", RecoveryWindowInDays: 7 }));
+  const error = await rejectsWith(
+    secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K2" })),
+    InvalidRequestException,
+  );
+  assert.match((error as unknown as Error).message, /scheduled for deletion/);
+}
+
 /** A name scheduled for deletion stays blocked until the recovery window ends. */
 export async function aNameScheduledForDeletionIsBlockedUntilTheWindowEnds(
   { secrets }: Clients,
@@ -66,15 +95,14 @@ export async function aNameScheduledForDeletionIsBlockedUntilTheWindowEnds(
 ) {
   await secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K1" }));
   const deleted = await secrets.send(new DeleteSecretCommand({ SecretId: "k", RecoveryWindowInDays: 7 }));
-  assert.ok(deleted.DeletionDate instanceof Date);
+  const described = await secrets.send(new DescribeSecretCommand({ SecretId: "k" }));
+  assert.equal(described.DeletedDate?.getTime(), deleted.DeletionDate?.getTime());
+  time.advance(7 * DAY - 1000);
   await rejectsWith(
     secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K2" })),
     InvalidRequestException,
   );
-  await rejectsWith(secrets.send(new GetSecretValueCommand({ SecretId: "k" })), InvalidRequestException);
-  const described = await secrets.send(new DescribeSecretCommand({ SecretId: "k" }));
-  assert.equal(described.DeletedDate?.getTime(), deleted.DeletionDate?.getTime());
-  time.advance(7 * DAY + 1);
+  time.advance(1001);
   await secrets.send(new CreateSecretCommand({ Name: "k", SecretString: "K2" }));
   assert.equal((await secrets.send(new GetSecretValueCommand({ SecretId: "k" }))).SecretString, "K2");
 }
@@ -137,7 +165,41 @@ export async function putSecretValueReplayedIsIdempotentButNotWithAnotherValue({
   const act = secrets.send(
     new PutSecretValueCommand({ SecretId: "k", SecretString: "v3", ClientRequestToken: TOKEN_B }),
   );
-  await rejectsWith(act, InvalidRequestException);
+  await rejectsWith(act, ResourceExistsException);
+  assert.equal((await secrets.send(new GetSecretValueCommand({ SecretId: "k" }))).SecretString, "v2");
+}
+
+/**
+ * What the provisioning saga does with a device key: create it under the binding's token, read it,
+ * rotate it with PutSecretValue, and force-delete it at decommission.
+ */
+export async function aDeviceKeySecretIsCreatedReadRotatedAndForceDeleted({ secrets }: Clients) {
+  const created = await secrets.send(
+    new CreateSecretCommand({
+      Name: "iot/devices/t1/key",
+      SecretString: "PEM-1",
+      ClientRequestToken: TOKEN_A,
+    }),
+  );
+  assert.equal(created.VersionId, TOKEN_A);
+  assert.equal(created.Name, "iot/devices/t1/key");
+  const read = await secrets.send(new GetSecretValueCommand({ SecretId: created.ARN }));
+  assert.equal(read.SecretString, "PEM-1");
+  assert.equal(read.VersionId, TOKEN_A);
+  await secrets.send(
+    new PutSecretValueCommand({ SecretId: created.ARN, SecretString: "PEM-2", ClientRequestToken: TOKEN_B }),
+  );
+  const rotated = await secrets.send(new GetSecretValueCommand({ SecretId: "iot/devices/t1/key" }));
+  assert.equal(rotated.SecretString, "PEM-2");
+  assert.equal(rotated.VersionId, TOKEN_B);
+  const deleted = await secrets.send(
+    new DeleteSecretCommand({ SecretId: created.ARN, ForceDeleteWithoutRecovery: true }),
+  );
+  assert.equal(deleted.ARN, created.ARN);
+  await rejectsWith(
+    secrets.send(new GetSecretValueCommand({ SecretId: "iot/devices/t1/key" })),
+    ResourceNotFoundException,
+  );
 }
 
 /** "If you forcibly delete an already deleted or nonexistent secret, the operation does not return ResourceNotFoundException." */

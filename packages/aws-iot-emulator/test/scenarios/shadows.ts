@@ -3,6 +3,7 @@
  * https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-document.html
  */
 import assert from "node:assert/strict";
+import { CreateThingCommand, DeleteThingCommand } from "@aws-sdk/client-iot";
 import {
   ConflictException,
   DeleteThingShadowCommand,
@@ -85,6 +86,22 @@ export async function deltaHoldsOnlyDifferingLeavesAndWholeArrays({ data }: Clie
   assert.equal(((await get(data, "lamp")).state as Doc).delta, undefined, "no delta once in sync");
 }
 
+/**
+ * Metadata holds a `{timestamp}` (epoch seconds) for every leaf of the document; an update's response
+ * carries the metadata of the leaves it wrote, and only those.
+ */
+export async function metadataHasATimestampPerLeafAndUpdatesEchoOnlyTheWrittenLeaves({ data }: Clients) {
+  await update(data, "lamp", { state: { desired: { color: "red", light: { level: 1 } } } });
+  const written = await update(data, "lamp", { state: { desired: { light: { level: 2 } } } });
+  const stamp = { timestamp: written.timestamp };
+  assert.equal(typeof written.timestamp, "number");
+  assert.deepEqual(written.metadata, { desired: { light: { level: stamp } } });
+  const shadow = await get(data, "lamp");
+  const meta = (shadow.metadata as { desired: { color: Doc; light: { level: Doc } } }).desired;
+  assert.equal(typeof meta.color.timestamp, "number");
+  assert.deepEqual(meta.light.level, stamp);
+}
+
 /** Metadata holds an epoch-seconds timestamp per leaf, updated only for the leaves written. */
 export async function metadataStampsEachLeafWithItsUpdateTime({ data }: Clients, time: TimeControl) {
   const t1 = await update(data, "lamp", { state: { desired: { color: "red", light: { level: 1 } } } });
@@ -130,6 +147,10 @@ export async function aPayloadThatIsNotAStateDocumentIsInvalidRequest({ data }: 
     new UpdateThingShadowCommand({ thingName: "lamp", payload: utf8({ desired: { a: 1 } }) }),
   );
   await rejectsWith(noState, InvalidRequestException, 400);
+}
+
+/** "Arrays can't have null values" (device-shadow-document). */
+export async function nullInsideAnArrayIsInvalidRequest({ data }: Clients) {
   const nullInArray = data.send(
     new UpdateThingShadowCommand({
       thingName: "lamp",
@@ -152,13 +173,18 @@ export async function getOfAMissingOrDeletedShadowIsNotFound({ data }: Clients) 
     404,
   );
   await update(data, "lamp", { state: { desired: { a: 1 } } });
-  const deleted = fromUtf8((await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }))).payload);
-  assert.equal(deleted.version, 1);
+  await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
   await rejectsWith(
     data.send(new GetThingShadowCommand({ thingName: "lamp" })),
     ResourceNotFoundException,
     404,
   );
+}
+
+/** DeleteThingShadow of a shadow that is already deleted is 404 (API_DeleteThingShadow, Errors). */
+export async function deleteOfADeletedShadowIsNotFound({ data }: Clients) {
+  await update(data, "lamp", { state: { desired: { a: 1 } } });
+  await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
   await rejectsWith(
     data.send(new DeleteThingShadowCommand({ thingName: "lamp" })),
     ResourceNotFoundException,
@@ -166,20 +192,82 @@ export async function getOfAMissingOrDeletedShadowIsNotFound({ data }: Clients) 
   );
 }
 
-/** "Deleting a shadow does not reset its version" within 48 h; after that it starts over. */
-export async function aShadowRecreatedWithin48HoursKeepsCountingVersions(
-  { data }: Clients,
-  time: TimeControl,
-) {
+/** The delete response "confirms the version and timestamp of the shadow document that you deleted". */
+export async function deleteAnswersTheVersionOfTheDeletedDocument({ data }: Clients) {
+  await update(data, "lamp", { state: { desired: { a: 1 } } });
+  await update(data, "lamp", { state: { desired: { a: 2 } } });
+  const deleted = fromUtf8((await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }))).payload);
+  assert.equal(deleted.version, 2);
+  assert.equal(typeof deleted.timestamp, "number");
+}
+
+/** "Deleting a shadow does not reset its version number to 0": a re-created shadow keeps counting. */
+export async function aRecreatedShadowContinuesTheVersion({ data }: Clients) {
+  await update(data, "lamp", { state: { desired: { a: 1 } } });
+  await update(data, "lamp", { state: { desired: { a: 2 } } });
+  await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
+  const recreated = await update(data, "lamp", { state: { desired: { a: 3 } } });
+  assert.ok((recreated.version as number) > 2, `version ${recreated.version} continues after 2`);
+}
+
+/**
+ * "If you create a device shadow document that has the same name as one that was deleted within the
+ * past 48 hours, the version number of the new device shadow document will follow that of the deleted
+ * one": the deleted document was version 2, the re-created one is version 3.
+ */
+export async function aShadowRecreatedWithin48HoursFollowsTheDeletedVersion({ data }: Clients) {
   await update(data, "lamp", { state: { desired: { a: 1 } } });
   await update(data, "lamp", { state: { desired: { a: 2 } } });
   await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
   const recreated = await update(data, "lamp", { state: { desired: { a: 3 } } });
   assert.equal(recreated.version, 3);
+}
+
+/** After 48 hours a re-created shadow starts over. */
+export async function aShadowRecreatedAfter48HoursStartsOver({ data }: Clients, time: TimeControl) {
+  await update(data, "lamp", { state: { desired: { a: 1 } } });
+  await update(data, "lamp", { state: { desired: { a: 2 } } });
   await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
   time.advance(49 * 3600_000);
   const fresh = await update(data, "lamp", { state: { desired: { a: 4 } } });
   assert.equal(fresh.version, 1);
+}
+
+/**
+ * Shadows live apart from the registry: "Deleting a thing object does not delete the corresponding
+ * device's shadow" (device-shadow-data-flow).
+ */
+export async function aShadowOutlivesItsRegistryThing({ iot, data }: Clients) {
+  await iot.send(new CreateThingCommand({ thingName: "gone" }));
+  await update(data, "gone", { state: { reported: { on: true } } });
+  await iot.send(new DeleteThingCommand({ thingName: "gone" }));
+  const shadow = await get(data, "gone");
+  assert.deepEqual(shadow.state, { reported: { on: true } });
+}
+
+/**
+ * What the shadow sync of the bridge does on the classic shadow: push `reported`, read it back with
+ * its version; an app sets `desired` and the delta shows the difference until the device reports it.
+ */
+export async function theBridgeShadowSyncRoundTrip({ data }: Clients) {
+  const pushed = await update(data, "lamp", {
+    state: { reported: { status: "Active", updatedAt: "2025-01-01T12:00:00.000Z" } },
+  });
+  const first = await get(data, "lamp");
+  assert.deepEqual((first.state as Doc).reported, {
+    status: "Active",
+    updatedAt: "2025-01-01T12:00:00.000Z",
+  });
+  assert.equal(first.version, pushed.version);
+  assert.equal((first.state as Doc).delta, undefined);
+  await update(data, "lamp", { state: { desired: { firmware: "2.0", status: "Active" } } });
+  const pending = await get(data, "lamp");
+  assert.deepEqual((pending.state as Doc).delta, { firmware: "2.0" });
+  assert.equal(pending.version, (pushed.version as number) + 1);
+  await update(data, "lamp", { state: { reported: { firmware: "2.0" } } });
+  const synced = await get(data, "lamp");
+  assert.equal((synced.state as Doc).delta, undefined);
+  assert.equal(synced.version, (pushed.version as number) + 2);
 }
 
 /** Named shadows (`?name=`) are separate documents, listed by ListNamedShadowsForThing. */

@@ -16,7 +16,10 @@ import {
 } from "@aws-sdk/client-iot";
 import { type Clients, rejectsWith } from "../support/harness.ts";
 
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html */
+/**
+ * "If this call is made multiple times using the same thing name and configuration, the call will
+ * succeed." https://docs.aws.amazon.com/iot/latest/apireference/API_CreateThing.html
+ */
 export async function createThingTwiceWithSameConfigurationSucceeds({ iot }: Clients) {
   const first = await iot.send(
     new CreateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { floor: "2" } } }),
@@ -25,8 +28,23 @@ export async function createThingTwiceWithSameConfigurationSucceeds({ iot }: Cli
     new CreateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { floor: "2" } } }),
   );
   assert.equal(second.thingArn, first.thingArn);
-  assert.equal(second.thingId, first.thingId);
   assert.match(first.thingArn ?? "", /^arn:aws:iot:[a-z0-9-]+:\d{12}:thing\/sensor-1$/);
+}
+
+/** The repeated call succeeds on the existing thing: same thingId, version and attributes. */
+export async function createThingTwiceKeepsTheExistingThing({ iot }: Clients) {
+  const first = await iot.send(new CreateThingCommand({ thingName: "sensor-1" }));
+  await iot.send(
+    new UpdateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { a: "1" } } }),
+  );
+  const before = await iot.send(new DescribeThingCommand({ thingName: "sensor-1" }));
+  const second = await iot.send(
+    new CreateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { a: "1" } } }),
+  );
+  const after = await iot.send(new DescribeThingCommand({ thingName: "sensor-1" }));
+  assert.equal(second.thingId, first.thingId);
+  assert.equal(after.thingId, first.thingId);
+  assert.equal(after.version, before.version);
 }
 
 export async function createThingWithDifferentConfigurationIsAlreadyExists({ iot }: Clients) {
@@ -67,20 +85,29 @@ export async function invalidThingNameIsInvalidRequest({ iot }: Clients) {
   );
 }
 
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_UpdateThing.html */
-export async function updateThingMergesAttributesAndIncrementsVersion({ iot }: Clients) {
+/**
+ * `merge: true` merges the attributes; "To remove an attribute, call UpdateThing with an empty
+ * attribute value." https://docs.aws.amazon.com/iot/latest/apireference/API_AttributePayload.html
+ */
+export async function updateThingMergesAttributesAndAnEmptyValueRemovesOne({ iot }: Clients) {
   await iot.send(
     new CreateThingCommand({ thingName: "t", attributePayload: { attributes: { a: "1", b: "2" } } }),
   );
   await iot.send(
     new UpdateThingCommand({
       thingName: "t",
-      expectedVersion: 1,
       attributePayload: { attributes: { b: "", c: "3" }, merge: true },
     }),
   );
   const thing = await iot.send(new DescribeThingCommand({ thingName: "t" }));
   assert.deepEqual(thing.attributes, { a: "1", c: "3" });
+}
+
+/** The registry version of a thing is incremented by each update (it is what `expectedVersion` checks). */
+export async function updateThingIncrementsTheVersion({ iot }: Clients) {
+  await iot.send(new CreateThingCommand({ thingName: "t" }));
+  await iot.send(new UpdateThingCommand({ thingName: "t", attributePayload: { attributes: { a: "1" } } }));
+  const thing = await iot.send(new DescribeThingCommand({ thingName: "t" }));
   assert.equal(thing.version, 2);
 }
 
@@ -102,6 +129,7 @@ export async function deleteMissingThingSucceeds({ iot }: Clients) {
   await iot.send(new DeleteThingCommand({ thingName: "ghost" }));
 }
 
+/** A thing still attached to a principal cannot be deleted (InvalidRequestException). */
 export async function deleteThingStillAttachedToAPrincipalIsInvalidRequest({ iot }: Clients) {
   await iot.send(new CreateThingCommand({ thingName: "t" }));
   const cert = await iot.send(new CreateKeysAndCertificateCommand({ setAsActive: true }));
@@ -109,9 +137,30 @@ export async function deleteThingStillAttachedToAPrincipalIsInvalidRequest({ iot
   const error = await rejectsWith(
     iot.send(new DeleteThingCommand({ thingName: "t" })),
     InvalidRequestException,
-    400,
   );
   assert.match((error as unknown as Error).message, /still attached to one or more principals/);
+  assert.equal((await iot.send(new DescribeThingCommand({ thingName: "t" }))).thingName, "t");
+}
+
+/** InvalidRequestException is documented with "HTTP Status Code: 400" (API_DeleteThing, Errors). */
+export async function deleteThingStillAttachedAnswersHttp400({ iot }: Clients) {
+  await iot.send(new CreateThingCommand({ thingName: "t" }));
+  const cert = await iot.send(new CreateKeysAndCertificateCommand({}));
+  await iot.send(new AttachThingPrincipalCommand({ thingName: "t", principal: cert.certificateArn }));
+  await rejectsWith(iot.send(new DeleteThingCommand({ thingName: "t" })), InvalidRequestException, 400);
+}
+
+/** A deleted thing is gone from DescribeThing and ListThings. */
+export async function deleteThingRemovesItFromTheRegistry({ iot }: Clients) {
+  await iot.send(new CreateThingCommand({ thingName: "t" }));
+  await iot.send(new CreateThingCommand({ thingName: "kept" }));
+  await iot.send(new DeleteThingCommand({ thingName: "t" }));
+  await rejectsWith(iot.send(new DescribeThingCommand({ thingName: "t" })), ResourceNotFoundException, 404);
+  const listed = await iot.send(new ListThingsCommand({}));
+  assert.deepEqual(
+    listed.things?.map((t) => t.thingName),
+    ["kept"],
+  );
 }
 
 export async function deleteThingWithStaleExpectedVersionIsVersionConflict({ iot }: Clients) {
@@ -153,15 +202,25 @@ export async function listThingsPagesAndFiltersByAttribute({ iot }: Clients) {
   );
 }
 
-/** https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeEndpoint.html */
+/**
+ * Every endpoint type answers a host name (no scheme); an unknown type is InvalidRequestException.
+ * https://docs.aws.amazon.com/iot/latest/apireference/API_DescribeEndpoint.html
+ */
 export async function describeEndpointAnswersAHostForEveryEndpointType({ iot }: Clients) {
-  const ats = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
-  const jobs = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Jobs" }));
-  assert.ok(ats.endpointAddress);
-  assert.equal(jobs.endpointAddress, ats.endpointAddress);
-  assert.doesNotMatch(ats.endpointAddress ?? "", /^https?:/);
+  for (const endpointType of ["iot:Data", "iot:Data-ATS", "iot:CredentialProvider", "iot:Jobs"]) {
+    const { endpointAddress } = await iot.send(new DescribeEndpointCommand({ endpointType }));
+    assert.ok(endpointAddress, endpointType);
+    assert.doesNotMatch(endpointAddress, /^https?:|\//, endpointType);
+  }
   await rejectsWith(
     iot.send(new DescribeEndpointCommand({ endpointType: "iot:Nope" })),
     InvalidRequestException,
   );
+}
+
+/** "Returns or creates a unique endpoint specific to the Amazon Web Services account making the call." */
+export async function describeEndpointAnswersTheSameAddressOnEveryCall({ iot }: Clients) {
+  const first = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
+  const second = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
+  assert.equal(second.endpointAddress, first.endpointAddress);
 }

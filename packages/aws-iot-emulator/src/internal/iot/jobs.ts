@@ -1,6 +1,6 @@
 /**
- * IoT Jobs, control plane: CreateJob, DescribeJob, DescribeJobExecution, ListJobExecutionsForThing,
- * ListJobExecutionsForJob, CancelJob, DeleteJob.
+ * IoT Jobs, control plane: CreateJob, DescribeJob, GetJobDocument, DescribeJobExecution,
+ * ListJobExecutionsForThing, ListJobExecutionsForJob, CancelJob, DeleteJob.
  * @see https://docs.aws.amazon.com/iot/latest/apireference/API_CreateJob.html
  */
 import { type EmulatorContext, jobArn, seconds, thingArn } from "../context.ts";
@@ -265,10 +265,16 @@ function deleteJob({ ctx, params, query }: OperationRequest) {
   return ok();
 }
 
+/** @see https://docs.aws.amazon.com/iot/latest/apireference/API_GetJobDocument.html */
+function getJobDocument({ ctx, params }: OperationRequest) {
+  return ok({ document: requireJob(ctx, params.jobId ?? "").document });
+}
+
 export function registerJobs(router: RestJsonRouter): void {
   router
     .add("PUT", "/jobs/{jobId}", "CreateJob", createJob)
     .add("GET", "/jobs/{jobId}", "DescribeJob", describeJob)
+    .add("GET", "/jobs/{jobId}/job-document", "GetJobDocument", getJobDocument)
     .add("GET", "/things/{thingName}/jobs/{jobId}", "DescribeJobExecution", describeJobExecution)
     .add("GET", "/things/{thingName}/jobs", "ListJobExecutionsForThing", listJobExecutionsForThing)
     .add("GET", "/jobs/{jobId}/things", "ListJobExecutionsForJob", listJobExecutionsForJob)

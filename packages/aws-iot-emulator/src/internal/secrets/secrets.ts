@@ -108,7 +108,13 @@ function addVersion(
   return version;
 }
 
-/** Checks a replayed ClientRequestToken: same value → the existing version; different → error. */
+/**
+ * Checks a replayed ClientRequestToken: same value → "the request is ignored" (the existing version);
+ * different value → "the request fails because you cannot modify an existing version", which AWS
+ * answers with ResourceExistsException (a declared error of CreateSecret and PutSecretValue; moto and
+ * LocalStack answer the same, with this message).
+ * @see https://docs.aws.amazon.com/secretsmanager/latest/apireference/API_PutSecretValue.html
+ */
 function replayedVersion(
   secret: SecretRecord,
   id: string,
@@ -117,8 +123,10 @@ function replayedVersion(
   const existing = secret.versions.get(id);
   if (!existing) return undefined;
   if (!sameValue(existing, value)) {
-    throw invalidRequest(
-      `You can't modify an existing version (ClientRequestToken ${id}) with a different value; use a new ClientRequestToken.`,
+    throw new AwsError(
+      "ResourceExistsException",
+      400,
+      `You can't use ClientRequestToken ${id} because that value is already in use for a version of secret ${secret.arn}.`,
     );
   }
   return existing;
