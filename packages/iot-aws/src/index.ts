@@ -90,6 +90,19 @@ export {
   ThingName,
 } from "./domain/thing-name.ts";
 export {
+  CLOSED_TRACKED_JOB_STATUSES,
+  COMMAND_TARGET_KINDS,
+  CommandTargetKind,
+  canTransitionTrackedJob,
+  isTrackedJobStatus,
+  type NewTrackedJob,
+  OPEN_TRACKED_JOB_STATUSES,
+  TRACKED_JOB_STATUSES,
+  TRACKED_JOB_TRANSITIONS,
+  type TrackedJob,
+  TrackedJobStatus,
+} from "./domain/tracked-job.ts";
+export {
   type ArnKind,
   AwsCallRetriesExhaustedError,
   AwsCredentialsNotReadyError,
@@ -123,4 +136,11 @@ export {
   stringOption,
 } from "./options/parse-options-section.ts";
 export type { AwsThingBindingStore, PageBindingsByStatusQuery } from "./ports/aws-thing-binding-store.ts";
+export type {
+  BeginTrackingResult,
+  ClaimDueJobsQuery,
+  JobTrackingStore,
+  PageJobsByDeviceQuery,
+  TrackedJobClosure,
+} from "./ports/job-tracking-store.ts";
 export { ManualScheduler, type Scheduler, systemScheduler, type TimerHandle } from "./scheduler.ts";
