@@ -143,4 +143,11 @@ export type {
   PageJobsByDeviceQuery,
   TrackedJobClosure,
 } from "./ports/job-tracking-store.ts";
+export type {
+  ClaimDueShadowSyncQuery,
+  ShadowPollFailure,
+  ShadowSyncEntry,
+  ShadowSyncStateStore,
+  TrackShadowSyncInput,
+} from "./ports/shadow-sync-state-store.ts";
 export { ManualScheduler, type Scheduler, systemScheduler, type TimerHandle } from "./scheduler.ts";
