@@ -37,6 +37,17 @@ export interface DatabaseOptions {
 
 const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
 
+/** What `Database.withAdvisoryLock` returns: the work's value, or `acquired: false` when the key is held. */
+export type AdvisoryLockResult<T> =
+  | { readonly acquired: true; readonly value: T }
+  | { readonly acquired: false };
+
+/**
+ * Keys held in this process, per PGlite instance (every `Database` sharing one instance shares its
+ * locks) — PGlite is one process per data directory, so this is the whole lock there.
+ */
+const pgliteHeldLocks = new WeakMap<PGlite, Map<string, AbortController>>();
+
 class DrizzleScope implements TransactionScope {
   readonly __transactionScope = true as const;
   readonly tx: SqlExecutor;
@@ -80,6 +91,9 @@ export class Database implements UnitOfWork {
   #listener: pg.PoolClient | null = null;
   readonly #channels = new Map<string, Set<(payload: string) => void>>();
   readonly #pgliteUnlisten: (() => Promise<void>)[] = [];
+  readonly #clientConfig: pg.ClientConfig | null;
+  #lockSession: Promise<pg.Client> | null = null;
+  readonly #heldLocks = new Map<string, AbortController>();
   #closed = false;
 
   private constructor(init: {
@@ -90,8 +104,10 @@ export class Database implements UnitOfWork {
     pglite: PGlite | null;
     ownsPglite: boolean;
     release: (() => void) | null;
+    clientConfig?: pg.ClientConfig;
   }) {
     this.kind = init.kind;
+    this.#clientConfig = init.clientConfig ?? null;
     this.schema = init.schema;
     this.db = init.db;
     this.#pool = init.pool;
@@ -104,12 +120,12 @@ export class Database implements UnitOfWork {
     const schema = options.schema ?? "public";
     if (!SCHEMA_NAME.test(schema)) throw new Error(`Invalid schema name '${schema}'.`);
     if (options.url) {
-      const pool = new pg.Pool({
+      const clientConfig: pg.ClientConfig = {
         connectionString: options.url,
-        max: options.poolSize ?? 10,
         application_name: options.applicationName ?? "granit-iot",
         options: `-c search_path=${schema}`,
-      });
+      };
+      const pool = new pg.Pool({ ...clientConfig, max: options.poolSize ?? 10 });
       // An idle client's error (server restart) must not crash the process; the next query reconnects.
       pool.on("error", () => {});
       const database = new Database({
@@ -120,6 +136,7 @@ export class Database implements UnitOfWork {
         pglite: null,
         ownsPglite: false,
         release: null,
+        clientConfig,
       });
       await database.#ensureSchema();
       return database;
@@ -262,6 +279,73 @@ export class Database implements UnitOfWork {
     }
   }
 
+  /**
+   * Runs `work` while holding an exclusive lock on `key`, or answers `{ acquired: false }` at once
+   * when another holder has it (a try-lock: it never waits). For work that must not run twice at the
+   * same time across hosts, e.g. one saga run per device.
+   *
+   * - PostgreSQL: a session-level advisory lock (`pg_try_advisory_lock`) on one dedicated connection
+   *   this handle keeps for all its locks (outside the pool), so a process that dies releases every
+   *   lock it held with its connection. Session locks are re-entrant, so an in-process set refuses a
+   *   second holder in the same process. Keys are scoped to the schema.
+   * - PGlite: one process per data directory, so the in-process set is the whole lock.
+   *
+   * `work` gets a signal that aborts when the lock connection is lost (another host may then take
+   * the lock): stop at the next checkpoint. The lock is released when `work` settles.
+   */
+  async withAdvisoryLock<T>(
+    key: string,
+    work: (signal: AbortSignal) => Promise<T>,
+  ): Promise<AdvisoryLockResult<T>> {
+    if (this.#closed) throw new Error("Database is closed.");
+    const lockKey = `${this.schema}:${key}`;
+    const held = this.#pglite ? heldLocksOf(this.#pglite) : this.#heldLocks;
+    if (held.has(lockKey)) return { acquired: false };
+    const controller = new AbortController();
+    held.set(lockKey, controller);
+    try {
+      if (this.#pglite) return { acquired: true, value: await work(controller.signal) };
+      const session = await this.#openLockSession();
+      const result = await session.query<{ ok: boolean }>(
+        "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok",
+        [lockKey],
+      );
+      if (result.rows[0]?.ok !== true) return { acquired: false };
+      try {
+        return { acquired: true, value: await work(controller.signal) };
+      } finally {
+        await session.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey]).catch(() => {}); // a lost session released it already
+      }
+    } finally {
+      if (held.get(lockKey) === controller) held.delete(lockKey);
+    }
+  }
+
+  /** The connection holding this handle's advisory locks; its loss aborts every holder. */
+  #openLockSession(): Promise<pg.Client> {
+    if (this.#lockSession) return this.#lockSession;
+    const config = this.#clientConfig;
+    if (!config) return Promise.reject(new Error("Database is closed."));
+    const opening = (async () => {
+      const client = new pg.Client({ ...config, application_name: `${config.application_name}:locks` });
+      const lost = () => {
+        if (this.#lockSession === opening) this.#lockSession = null;
+        for (const holder of this.#heldLocks.values()) {
+          holder.abort(new Error("The advisory-lock connection was lost; the lock is no longer held."));
+        }
+      };
+      client.on("error", lost);
+      client.on("end", lost);
+      await client.connect();
+      return client;
+    })();
+    this.#lockSession = opening;
+    opening.catch(() => {
+      if (this.#lockSession === opening) this.#lockSession = null;
+    });
+    return opening;
+  }
+
   /** Closes connections and releases the PGlite data-directory lock. Idempotent. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -272,6 +356,9 @@ export class Database implements UnitOfWork {
       this.#listener.release(true);
       this.#listener = null;
     }
+    const lockSession = this.#lockSession;
+    this.#lockSession = null;
+    if (lockSession) await lockSession.then((client) => client.end()).catch(() => {});
     if (this.#pool) await this.#pool.end();
     if (this.#pglite && this.#ownsPglite) await this.#pglite.close();
     this.#release?.();
@@ -280,4 +367,13 @@ export class Database implements UnitOfWork {
   get closed(): boolean {
     return this.#closed;
   }
+}
+
+function heldLocksOf(pglite: PGlite): Map<string, AbortController> {
+  let held = pgliteHeldLocks.get(pglite);
+  if (!held) {
+    held = new Map();
+    pgliteHeldLocks.set(pglite, held);
+  }
+  return held;
 }
