@@ -65,6 +65,22 @@ export {
   FAILURE_REASON_MAX_LENGTH,
 } from "./domain/aws-thing-binding.ts";
 export {
+  CLAIM_CERTIFICATE_DESCRIPTION_MAX_LENGTH,
+  CLAIM_CERTIFICATE_STATUSES,
+  type ClaimCertificate,
+  ClaimCertificateStatus,
+  isClaimCertificateStatus,
+  type NewClaimCertificateInput,
+  newClaimCertificate,
+  PROVISIONING_TEMPLATE_NAME,
+  parseCertificateId,
+} from "./domain/claim-certificate.ts";
+export {
+  FLEET_CREDENTIAL_STATUSES,
+  type FleetCredential,
+  FleetCredentialStatus,
+} from "./domain/fleet-credential.ts";
+export {
   FAILABLE_STATUSES,
   IN_FLIGHT_STATUSES,
   isActive,
@@ -118,6 +134,7 @@ export {
   type AwsThingEvent,
   type AwsThingProvisionedEvent,
 } from "./events/aws-thing-events.ts";
+export type { ClaimCertificateExpiringEvent } from "./events/claim-certificate-expiring-event.ts";
 export {
   canonicalJson,
   type DeviceDesiredStateChangedEvent,
@@ -136,6 +153,15 @@ export {
   stringOption,
 } from "./options/parse-options-section.ts";
 export type { AwsThingBindingStore, PageBindingsByStatusQuery } from "./ports/aws-thing-binding-store.ts";
+export type {
+  ClaimCertificateExpiryStore,
+  ClaimExpiryNotice,
+  JitpClaimExpiry,
+  PageExpiringQuery,
+} from "./ports/claim-certificate-expiry-store.ts";
+export type { ClaimCertificateStore, PageClaimCertificatesQuery } from "./ports/claim-certificate-store.ts";
+export type { FleetCredentialStore, PageFleetCredentialsQuery } from "./ports/fleet-credential-store.ts";
+export type { FleetRequestNonce, FleetRequestNonceStore } from "./ports/fleet-request-nonce-store.ts";
 export type {
   BeginTrackingResult,
   ClaimDueJobsQuery,

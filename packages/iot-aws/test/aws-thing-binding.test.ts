@@ -438,11 +438,22 @@ describe("AwsThingBinding.createForJitp", () => {
   });
 
   for (const field of ["thingArn", "certificateArn", "certificateSecretArn"] as const) {
-    for (const value of ["", " ", null, "arn:aws:iot:eu-west-1:123456789012:policy/x"]) {
+    const refused = ["", " ", "arn:aws:iot:eu-west-1:123456789012:policy/x"];
+    for (const value of field === "certificateSecretArn" ? refused : [...refused, null]) {
       it(`requires a valid ${field} (refuses ${JSON.stringify(value)})`, () => {
         assert.throws(() => jitp({ [field]: value as unknown as string }), InvalidArnError);
       });
     }
+  }
+
+  for (const absent of [undefined, null]) {
+    it(`stores no secret ARN when none is given (${absent}): the device's key never left the device`, () => {
+      const binding = jitp({ certificateSecretArn: absent });
+      assert.equal(binding.provisioningStatus, "Active");
+      assert.equal(binding.certificateSecretArn, null);
+      assert.equal(binding.certificateArn, CERT_ARN);
+      assert.equal(binding.pullEvents().length, 1);
+    });
   }
 
   it("accepts ARNs of the China and GovCloud partitions", () => {

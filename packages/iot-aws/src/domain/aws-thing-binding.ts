@@ -55,7 +55,13 @@ export interface CreateAwsThingBindingInput {
 export interface CreateJitpAwsThingBindingInput extends CreateAwsThingBindingInput {
   readonly thingArn: string;
   readonly certificateArn: string;
-  readonly certificateSecretArn: string;
+  /**
+   * A Secrets Manager secret holding the device key, when there is one. Usually absent for fleet
+   * provisioning by claim: the device creates its key pair itself and the private key never leaves
+   * it. `null`/absent is stored as `null` (never a placeholder ARN); a present value must be a
+   * secret ARN.
+   */
+  readonly certificateSecretArn?: string | null;
   readonly claimCertificateId?: string | null;
   readonly claimCertificateExpiresAt?: Date | null;
 }
@@ -155,14 +161,18 @@ export class AwsThingBinding extends AggregateRoot {
 
   /**
    * A binding for a device AWS provisioned itself (fleet provisioning by claim): lands directly in
-   * `Active` with `provisionedViaJitp = true`; all three ARNs are required. Raises
+   * `Active` with `provisionedViaJitp = true`; the thing and certificate ARNs are required, the
+   * secret ARN is optional (the device's private key usually lives only on the device). Raises
    * `AwsThingProvisionedEvent`.
    */
   static createForJitp(input: CreateJitpAwsThingBindingInput, change: ChangeContext): AwsThingBinding {
     const base = AwsThingBinding.#newSnapshot(input, change);
     const thingArn = AwsThingBinding.#checkThingArn(base.thingName, input.thingArn);
     const certificateArn = parseCertificateArn(input.certificateArn).arn;
-    const certificateSecretArn = parseSecretArn(input.certificateSecretArn).arn;
+    const certificateSecretArn =
+      input.certificateSecretArn === undefined || input.certificateSecretArn === null
+        ? null
+        : parseSecretArn(input.certificateSecretArn).arn;
     const claim = parseClaimCertificate(
       input.claimCertificateId ?? null,
       input.claimCertificateExpiresAt ?? null,
