@@ -5,4 +5,6 @@
  */
 export { MAX_BINDING_PAGE_SIZE, PostgresAwsThingBindingStore } from "./binding-store.ts";
 export { IOTAWS_MIGRATIONS, migrateIoTAws } from "./migrations.ts";
+export { iotawsShadowSync } from "./schema/shadow-sync.ts";
 export { iotawsThingBindings } from "./schema/thing-bindings.ts";
+export { MAX_SHADOW_SYNC_CLAIM, PostgresShadowSyncStateStore } from "./shadow-sync-state-store.ts";

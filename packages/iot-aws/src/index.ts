@@ -153,6 +153,7 @@ export {
   stringOption,
 } from "./options/parse-options-section.ts";
 export type { AwsThingBindingStore, PageBindingsByStatusQuery } from "./ports/aws-thing-binding-store.ts";
+export type { BindingLock, BindingLockResult } from "./ports/binding-lock.ts";
 export type {
   ClaimCertificateExpiryStore,
   ClaimExpiryNotice,
@@ -172,6 +173,7 @@ export type {
 export type {
   ClaimDueShadowSyncQuery,
   ShadowPollFailure,
+  ShadowSyncClaim,
   ShadowSyncEntry,
   ShadowSyncStateStore,
   TrackShadowSyncInput,

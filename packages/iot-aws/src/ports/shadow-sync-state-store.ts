@@ -36,6 +36,17 @@ export interface ClaimDueShadowSyncQuery {
   readonly nextPollAt: Date;
 }
 
+/** What one claim returned. */
+export interface ShadowSyncClaim {
+  /** The claimed rows: poll each binding now. */
+  readonly entries: readonly ShadowSyncEntry[];
+  /**
+   * Due rows the claim removed because their binding left `SHADOW_SYNC_STATES`. They count toward
+   * `limit`: when `entries.length + removed === limit`, more rows may be due.
+   */
+  readonly removed: number;
+}
+
 /** One failed poll, recorded against its binding. */
 export interface ShadowPollFailure {
   readonly bindingId: string;
@@ -66,8 +77,8 @@ export interface ShadowSyncStateStore {
    * that returned to Active through `retry()`, or predate the shadow bridge). Returns how many it added.
    */
   trackActiveBindings(dueAt: Date): Promise<number>;
-  /** Claims up to `limit` due rows, oldest due first (see the class comment). */
-  claimDue(query: ClaimDueShadowSyncQuery): Promise<ShadowSyncEntry[]>;
+  /** Claims up to `limit` due rows, oldest due first (see the interface comment). */
+  claimDue(query: ClaimDueShadowSyncQuery): Promise<ShadowSyncClaim>;
   /** Makes claimed rows that were not polled (shutdown) due again at `dueAt`. */
   release(bindingIds: readonly string[], dueAt: Date): Promise<void>;
   /** The earliest `nextPollAt` of all rows, or `null` when none is tracked. */
