@@ -12,6 +12,20 @@ function gate(): { opened: Promise<void>; open: () => void } {
   return { opened, open };
 }
 
+/** Starts `run` and resolves once its work is running (the lock is held), with the pending result. */
+async function holding<W, R>(
+  run: (work: () => Promise<W>) => Promise<R>,
+  work: () => Promise<W>,
+): Promise<{ result: Promise<R> }> {
+  const inside = gate();
+  const result = run(() => {
+    inside.open();
+    return work();
+  });
+  await Promise.race([inside.opened, result]);
+  return { result };
+}
+
 for (const target of databaseTargets()) {
   describe(`Database.withAdvisoryLock on ${target.name}`, { skip: target.skip }, () => {
     let tdb: TestDatabase;
@@ -30,8 +44,10 @@ for (const target of databaseTargets()) {
 
     it("refuses a second holder of the same key, in this process and through another handle", async () => {
       const held = gate();
-      const first = tdb.database.withAdvisoryLock("device:2", () => held.opened.then(() => "first"));
-      await new Promise((resolve) => setImmediate(resolve));
+      const { result: first } = await holding(
+        (work) => tdb.database.withAdvisoryLock("device:2", work),
+        () => held.opened.then(() => "first"),
+      );
       try {
         assert.deepEqual(await tdb.database.withAdvisoryLock("device:2", async () => "same handle"), {
           acquired: false,
@@ -51,7 +67,10 @@ for (const target of databaseTargets()) {
 
     it("lets different keys be held at the same time", async () => {
       const held = gate();
-      const first = tdb.database.withAdvisoryLock("device:3", () => held.opened);
+      const { result: first } = await holding(
+        (work) => tdb.database.withAdvisoryLock("device:3", work),
+        () => held.opened,
+      );
       try {
         assert.deepEqual(await other.withAdvisoryLock("device:4", async () => "other key"), {
           acquired: true,
@@ -79,7 +98,10 @@ for (const target of databaseTargets()) {
     it("scopes keys to the schema, so two schemas never contend", async () => {
       const neighbour = await target.open({ migrations: [] });
       const held = gate();
-      const first = tdb.database.withAdvisoryLock("device:6", () => held.opened);
+      const { result: first } = await holding(
+        (work) => tdb.database.withAdvisoryLock("device:6", work),
+        () => held.opened,
+      );
       try {
         assert.equal((await neighbour.database.withAdvisoryLock("device:6", async () => 1)).acquired, true);
       } finally {
@@ -93,15 +115,17 @@ for (const target of databaseTargets()) {
       it("aborts the holder's signal and frees the key when the lock connection dies", async () => {
         const held = gate();
         let aborted: unknown;
+        const inside = gate();
         const first = tdb.database.withAdvisoryLock("device:7", async (signal) => {
           signal.addEventListener("abort", () => {
             aborted = signal.reason;
             held.open();
           });
+          inside.open();
           await held.opened;
           return "ran";
         });
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await inside.opened;
         const [killed] = await other.execute<{ n: number }>(
           `SELECT count(pg_terminate_backend(l.pid))::int AS n
            FROM pg_locks l, (SELECT hashtextextended($1, 0) AS h) k
