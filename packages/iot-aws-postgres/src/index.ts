@@ -3,6 +3,7 @@
  * PGlite: its own migration history (a host without AWS never gets these tables) and the
  * `AwsThingBinding` store. Later features add their tables as files of `src/schema/`.
  */
+export { PostgresBindingLock } from "./binding-lock.ts";
 export { MAX_BINDING_PAGE_SIZE, PostgresAwsThingBindingStore } from "./binding-store.ts";
 export { IOTAWS_MIGRATIONS, migrateIoTAws } from "./migrations.ts";
 export { iotawsShadowSync } from "./schema/shadow-sync.ts";
