@@ -154,7 +154,6 @@ export {
 } from "./options/parse-options-section.ts";
 export type { AwsThingBindingStore, PageBindingsByStatusQuery } from "./ports/aws-thing-binding-store.ts";
 export type { BindingLock, BindingLockResult } from "./ports/binding-lock.ts";
-export type { BindingLock, BindingLockResult } from "./ports/binding-lock.ts";
 export type {
   ClaimCertificateExpiryStore,
   ClaimExpiryNotice,
