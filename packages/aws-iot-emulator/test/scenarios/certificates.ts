@@ -243,6 +243,7 @@ export async function listCertificatesOrdersByCreationDate({ iot }: Clients) {
   assert.deepEqual(
     descending.certificates?.map((c) => c.certificateId),
     [...ids].reverse(),
+    "newest first unless ascendingOrder",
   );
 }
 

@@ -77,11 +77,11 @@ export async function createJobQueuesAnExecutionForEachTargetThing({ iot }: Clie
 export async function aNewJobIsInProgressAndCountsItsQueuedThings({ iot }: Clients) {
   await jobFor(iot, "job-1", ["a", "b"]);
   const job = await iot.send(new DescribeJobCommand({ jobId: "job-1" }));
-  assert.equal(job.job?.status, "IN_PROGRESS");
+  assert.equal(job.job?.status, "IN_PROGRESS", "a new job is IN_PROGRESS");
   assert.equal(job.job?.targetSelection, "SNAPSHOT");
-  assert.equal(job.job?.jobProcessDetails?.numberOfQueuedThings, 2);
+  assert.equal(job.job?.jobProcessDetails?.numberOfQueuedThings, 2, "two queued things");
   const execution = await iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName: "a" }));
-  assert.equal(execution.execution?.versionNumber, 1);
+  assert.equal(execution.execution?.versionNumber, 1, "a new execution is at version 1");
 }
 
 /** DescribeJob of an unknown job, and DescribeJobExecution for a thing the job does not target, are 404. */
@@ -253,7 +253,7 @@ export async function cancelJobCancelsTheQueuedExecutions({ iot }: Clients) {
   await jobFor(iot, "job-1", ["a"]);
   await iot.send(new CancelJobCommand({ jobId: "job-1" }));
   const execution = await iot.send(new DescribeJobExecutionCommand({ jobId: "job-1", thingName: "a" }));
-  assert.equal(execution.execution?.status, "CANCELED");
+  assert.equal(execution.execution?.status, "CANCELED", "the queued execution is CANCELED");
 }
 
 /** CancelJob cancels QUEUED executions; IN_PROGRESS ones only with force. */
@@ -334,7 +334,11 @@ export async function aJobForAThingGroupReachesItsMemberThings({ iot }: Clients)
     new CreateJobCommand({ jobId: "snap", targets: [group.thingGroupArn ?? ""], document: DOCUMENT }),
   );
   const executions = await iot.send(new ListJobExecutionsForJobCommand({ jobId: "snap" }));
-  assert.deepEqual(executions.executionSummaries?.map((e) => e.thingArn).sort(), [a, b].sort());
+  assert.deepEqual(
+    executions.executionSummaries?.map((e) => e.thingArn).sort(),
+    [a, b].sort(),
+    "one execution per member thing",
+  );
 }
 
 /** Thing-group targets: SNAPSHOT takes today's members; CONTINUOUS also reaches things added later. */

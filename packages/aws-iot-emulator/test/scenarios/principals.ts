@@ -126,10 +126,11 @@ export async function teardownSucceedsOnceTheDetachHasPropagated({ iot }: Client
   await afterPropagation(time, ["InvalidRequestException"], () =>
     iot.send(new DeleteThingCommand({ thingName: "t" })),
   );
-  const things = await iot
-    .send(new ListPrincipalThingsCommand({ principal: cert.certificateArn }))
-    .catch((e: Error) => e);
-  assert.ok(things instanceof ResourceNotFoundException);
+  await rejectsWith(
+    iot.send(new DescribeCertificateCommand({ certificateId: cert.certificateId })),
+    ResourceNotFoundException,
+  );
+  await rejectsWith(iot.send(new DescribeThingCommand({ thingName: "t" })), ResourceNotFoundException);
 }
 
 /**

@@ -45,7 +45,7 @@ export async function desiredNullRemovesTheSection({ data }: Clients) {
   await update(data, "lamp", { state: { desired: { color: "red" }, reported: { color: "blue" } } });
   await update(data, "lamp", { state: { desired: null } });
   const shadow = await get(data, "lamp");
-  assert.deepEqual(shadow.state, { reported: { color: "blue" } });
+  assert.deepEqual(shadow.state, { reported: { color: "blue" } }, "the desired section is gone");
   assert.equal((shadow.metadata as Doc).desired, undefined);
 }
 
@@ -162,7 +162,7 @@ export async function nullInsideAnArrayIsInvalidRequest({ data }: Clients) {
 
 export async function theClientTokenIsEchoed({ data }: Clients) {
   const out = await update(data, "lamp", { state: { reported: { on: true } }, clientToken: "req-1" });
-  assert.equal(out.clientToken, "req-1");
+  assert.equal(out.clientToken, "req-1", "the response echoes the clientToken");
 }
 
 /** GetThingShadow of a shadow that does not exist (or was deleted) is 404. */
@@ -197,7 +197,7 @@ export async function deleteAnswersTheVersionOfTheDeletedDocument({ data }: Clie
   await update(data, "lamp", { state: { desired: { a: 1 } } });
   await update(data, "lamp", { state: { desired: { a: 2 } } });
   const deleted = fromUtf8((await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }))).payload);
-  assert.equal(deleted.version, 2);
+  assert.equal(deleted.version, 2, "the deleted document was version 2");
   assert.equal(typeof deleted.timestamp, "number");
 }
 
@@ -220,7 +220,7 @@ export async function aShadowRecreatedWithin48HoursFollowsTheDeletedVersion({ da
   await update(data, "lamp", { state: { desired: { a: 2 } } });
   await data.send(new DeleteThingShadowCommand({ thingName: "lamp" }));
   const recreated = await update(data, "lamp", { state: { desired: { a: 3 } } });
-  assert.equal(recreated.version, 3);
+  assert.equal(recreated.version, 3, "the re-created shadow follows the deleted version 2");
 }
 
 /** After 48 hours a re-created shadow starts over. */

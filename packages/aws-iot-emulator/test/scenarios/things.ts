@@ -42,9 +42,9 @@ export async function createThingTwiceKeepsTheExistingThing({ iot }: Clients) {
     new CreateThingCommand({ thingName: "sensor-1", attributePayload: { attributes: { a: "1" } } }),
   );
   const after = await iot.send(new DescribeThingCommand({ thingName: "sensor-1" }));
-  assert.equal(second.thingId, first.thingId);
-  assert.equal(after.thingId, first.thingId);
-  assert.equal(after.version, before.version);
+  assert.equal(second.thingId, first.thingId, "the repeated call answers the same thingId");
+  assert.equal(after.thingId, first.thingId, "the thing keeps its thingId");
+  assert.equal(after.version, before.version, "the thing keeps its version");
 }
 
 export async function createThingWithDifferentConfigurationIsAlreadyExists({ iot }: Clients) {
@@ -108,7 +108,7 @@ export async function updateThingIncrementsTheVersion({ iot }: Clients) {
   await iot.send(new CreateThingCommand({ thingName: "t" }));
   await iot.send(new UpdateThingCommand({ thingName: "t", attributePayload: { attributes: { a: "1" } } }));
   const thing = await iot.send(new DescribeThingCommand({ thingName: "t" }));
-  assert.equal(thing.version, 2);
+  assert.equal(thing.version, 2, "version 2 after one update");
 }
 
 export async function updateThingWithStaleExpectedVersionIsVersionConflict({ iot }: Clients) {
@@ -222,5 +222,5 @@ export async function describeEndpointAnswersAHostForEveryEndpointType({ iot }: 
 export async function describeEndpointAnswersTheSameAddressOnEveryCall({ iot }: Clients) {
   const first = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
   const second = await iot.send(new DescribeEndpointCommand({ endpointType: "iot:Data-ATS" }));
-  assert.equal(second.endpointAddress, first.endpointAddress);
+  assert.equal(second.endpointAddress, first.endpointAddress, "the same endpoint address on every call");
 }

@@ -115,7 +115,10 @@ export async function rejectsWith(
   const name = typeof type === "string" ? type : type.name;
   assert.equal(error.name, name, `expected ${name}, got ${error.name}: ${(caught as Error).message}`);
   if (typeof type !== "string") assert.ok(caught instanceof type, `expected an instance of ${name}`);
-  if (status !== undefined) assert.equal(error.$metadata?.httpStatusCode, status);
+  if (status !== undefined) {
+    const actual = error.$metadata?.httpStatusCode;
+    assert.equal(actual, status, `expected HTTP ${status} for ${name}, got ${actual}`);
+  }
   return error;
 }
 
