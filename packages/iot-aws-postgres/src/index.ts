@@ -5,7 +5,9 @@
  */
 export { PostgresBindingLock } from "./binding-lock.ts";
 export { MAX_BINDING_PAGE_SIZE, PostgresAwsThingBindingStore } from "./binding-store.ts";
+export { MAX_TRACKED_JOB_PAGE_SIZE, PostgresJobTrackingStore } from "./job-tracking-store.ts";
 export { IOTAWS_MIGRATIONS, migrateIoTAws } from "./migrations.ts";
 export { iotawsShadowSync } from "./schema/shadow-sync.ts";
 export { iotawsThingBindings } from "./schema/thing-bindings.ts";
+export { iotawsTrackedJobs } from "./schema/tracked-jobs.ts";
 export { MAX_SHADOW_SYNC_CLAIM, PostgresShadowSyncStateStore } from "./shadow-sync-state-store.ts";
