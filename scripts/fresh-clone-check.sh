@@ -19,7 +19,9 @@ git clone -q "$repo" "$work/test"
 port=$(( 20000 + RANDOM % 20000 ))
 
 echo "--- npm install && npm start (port ${port})"
-( cd "$work/start" && export Host__Port="$port" && setsid bash -c 'npm install --no-audit --no-fund && npm start' >"$work/start.log" 2>&1 ) &
+# setsid: the host runs in its own process group, so one signal stops npm and node together.
+setsid bash -c "cd '$work/start' && export Host__Port='$port' && npm install --no-audit --no-fund && npm start" \
+  >"$work/start.log" 2>&1 &
 host_pid=$!
 ready=""
 for _ in $(seq 1 240); do
