@@ -1,0 +1,438 @@
+/**
+ * The provisioning saga of one device: Pending → ThingCreated → KeyEscrowed → (intent) → CertIssued
+ * → SecretStored → Active. Every AWS call is followed by its checkpoint (an optimistic binding
+ * update) before the next call; every run holds the device's `BindingLock`, so a redelivery or a
+ * second host never runs it twice at once. A run starts from whatever checkpoint the binding holds,
+ * so a crash anywhere is resumed by the next delivery; see the README's proof sketch.
+ *
+ * Errors: retryable ones (throttling beyond the call budget, 5xx, timeouts, a busy lock) are thrown
+ * to the bus and leave the binding at its checkpoint; causes a retry cannot cure mark it `Failed`
+ * with a reason an operator can act on, and the run ends normally (no dead letter).
+ */
+import {
+  ALL_TENANTS,
+  ConcurrencyConflictError,
+  type Device,
+  DeviceStatus,
+  DuplicateKeyError,
+  InvalidStatusTransitionError,
+} from "@granit/iot";
+import { AwsThingBinding, ProvisioningStatus, parseCertificateArn, ThingName } from "@granit/iot-aws";
+import {
+  type DeviceCredentials,
+  type EscrowedDeviceKey,
+  isCompleteDeviceCredentials,
+  parseDeviceCredentials,
+  serializeDeviceCredentials,
+} from "../device-credentials.ts";
+import {
+  BindingBusyError,
+  CertificateRequestOutcomeUnknownError,
+  ProvisioningStepFailedError,
+  ThingNameTakenError,
+} from "../errors.ts";
+import { type CallContext, type IssuedCertificate, operationOf } from "./aws-api.ts";
+import { failureReasonOf, isRetryable, isVersionOrNameTaken } from "./aws-errors.ts";
+import { findCertificateOfKey } from "./certificate-search.ts";
+import { canonicalCertificatePem, certificateHasKey, publicKeyOfPrivateKey } from "./device-key.ts";
+import { escrowKey, loadEscrowedKey } from "./key-escrow.ts";
+import { redact } from "./redact.ts";
+import { bindingFields, callContext, change, type ProvisioningRuntime } from "./runtime.ts";
+
+/** How a saga run ended (the bus only sees "returned" or "threw"). */
+export type ProvisioningOutcome =
+  /** The binding reached Active in this run. */
+  | "activated"
+  /** Already Active (or created Active by fleet provisioning): nothing to do. */
+  | "already-active"
+  /** The binding is Failed: this run recorded it, or it waits for an operator retry. */
+  | "failed"
+  /** The binding was decommissioned: nothing to do. */
+  | "decommissioned"
+  /** The device no longer exists or is decommissioned and has no binding: nothing to do. */
+  | "device-gone";
+
+/** What one run carries from step to step (so a fresh run needs no extra reads). */
+interface RunState {
+  key?: EscrowedDeviceKey;
+  certificate?: IssuedCertificate;
+}
+
+type StepName = "reserve" | "thing" | "key" | "certificate" | "secret" | "activate";
+
+const CONFLICT_RELOADS = 3;
+/** How often one run asks again after CreateCertificateFromCsr failed without telling the outcome. */
+const OUTCOME_UNKNOWN_RETRIES = 3;
+
+export class ProvisioningSaga {
+  readonly #rt: ProvisioningRuntime;
+
+  constructor(runtime: ProvisioningRuntime) {
+    this.#rt = runtime;
+  }
+
+  /** One run for `deviceId`; throws `BindingBusyError` (retryable) when another run holds the device. */
+  async run(deviceId: string, signal?: AbortSignal): Promise<ProvisioningOutcome> {
+    const id = deviceId.toLowerCase();
+    const result = await this.#rt.lock.tryRun(id, (lockSignal) =>
+      this.#runLocked(id, signal ? AbortSignal.any([signal, lockSignal]) : lockSignal),
+    );
+    if (!result.acquired) throw new BindingBusyError(id);
+    return result.value;
+  }
+
+  async #runLocked(deviceId: string, signal: AbortSignal): Promise<ProvisioningOutcome> {
+    const reserved = await this.#reserve(deviceId);
+    if (typeof reserved === "string") return reserved;
+    let binding = reserved;
+    for (let reload = 0; ; reload++) {
+      try {
+        return await this.#advance(binding, signal);
+      } catch (error) {
+        if (error instanceof ConcurrencyConflictError && reload < CONFLICT_RELOADS) {
+          // Someone else moved the binding (an operator, a decommission that ran meanwhile on a
+          // lost lock): re-evaluate from what is stored now.
+          const fresh = await this.#rt.bindings.findByDevice(deviceId, ALL_TENANTS);
+          if (!fresh) return "decommissioned";
+          binding = fresh;
+          continue;
+        }
+        return await this.#onError(deviceId, binding, error);
+      }
+    }
+  }
+
+  /** Step 1: the binding, reserved (Pending) in the database before any AWS call. */
+  async #reserve(deviceId: string): Promise<AwsThingBinding | ProvisioningOutcome> {
+    const rt = this.#rt;
+    const existing = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
+    if (existing) return existing;
+    const device = await rt.devices.findById(deviceId, ALL_TENANTS);
+    if (!device || device.status === DeviceStatus.Decommissioned) {
+      rt.logger.info(
+        { deviceId, deviceStatus: device?.status ?? null },
+        "device deleted or decommissioned before its provisioning ran; nothing to provision",
+      );
+      return "device-gone";
+    }
+    const started = rt.clock.now().getTime();
+    const binding = this.#newBinding(device);
+    try {
+      await rt.bindings.add(binding);
+    } catch (error) {
+      if (error instanceof DuplicateKeyError && error.key === "deviceId") {
+        const winner = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
+        if (winner) return winner; // another host reserved it first
+      }
+      if (error instanceof DuplicateKeyError && error.key === "thingName") {
+        throw new ThingNameTakenError(binding.thingName.value, { cause: error });
+      }
+      throw error;
+    }
+    rt.metrics.stepDuration(binding.tenantId, "reserve", "success", rt.clock.now().getTime() - started);
+    rt.logger.info({ ...bindingFields(binding), step: "reserve" }, "binding reserved (Pending)");
+    rt.crashPoint("reserve:after-checkpoint", deviceId);
+    return binding;
+  }
+
+  #newBinding(device: Device): AwsThingBinding {
+    return AwsThingBinding.create(
+      {
+        deviceId: device.id,
+        tenantId: device.tenantId,
+        thingName: ThingName.from(device.tenantId, device.serialNumber),
+      },
+      change(this.#rt),
+    );
+  }
+
+  /** Steps 2–5 from the binding's checkpoint. */
+  async #advance(binding: AwsThingBinding, signal: AbortSignal): Promise<ProvisioningOutcome> {
+    const rt = this.#rt;
+    const status = binding.provisioningStatus;
+    if (binding.provisionedViaJitp || status === ProvisioningStatus.Active) return "already-active";
+    if (status === ProvisioningStatus.Decommissioned) return "decommissioned";
+    if (status === ProvisioningStatus.Failed) {
+      rt.logger.info(
+        { ...bindingFields(binding), failureReason: binding.failureReason },
+        "binding is Failed; waiting for an operator retry",
+      );
+      return "failed";
+    }
+    const ctx = callContext(binding.tenantId, signal);
+    const state: RunState = {};
+    if (binding.provisioningStatus === ProvisioningStatus.Pending) {
+      await this.#step(binding, "thing", () => this.#ensureThing(binding, ctx));
+    }
+    if (binding.provisioningStatus === ProvisioningStatus.ThingCreated) {
+      await this.#step(binding, "key", () => this.#ensureKeyEscrowed(binding, ctx, state));
+    }
+    if (binding.provisioningStatus === ProvisioningStatus.KeyEscrowed) {
+      await this.#step(binding, "certificate", () => this.#ensureCertificate(binding, ctx, state));
+    }
+    if (binding.provisioningStatus === ProvisioningStatus.CertIssued) {
+      await this.#step(binding, "secret", () => this.#storeCertificate(binding, ctx, state));
+    }
+    if (binding.provisioningStatus === ProvisioningStatus.SecretStored) {
+      await this.#step(binding, "activate", () => this.#activate(binding, ctx));
+    }
+    return "activated";
+  }
+
+  async #step(binding: AwsThingBinding, step: StepName, work: () => Promise<void>): Promise<void> {
+    const rt = this.#rt;
+    const started = rt.clock.now().getTime();
+    let outcome = "error";
+    try {
+      await work();
+      outcome = "success";
+    } finally {
+      rt.metrics.stepDuration(binding.tenantId, step, outcome, rt.clock.now().getTime() - started);
+    }
+  }
+
+  /** Writes a checkpoint (optimistic) and logs the transition. */
+  async #checkpoint(binding: AwsThingBinding, from: ProvisioningStatus, step: StepName, extra = {}) {
+    await this.#rt.bindings.update(binding);
+    this.#rt.logger.info(
+      { ...bindingFields(binding), from, to: binding.provisioningStatus, step, ...extra },
+      `binding ${from} → ${binding.provisioningStatus}`,
+    );
+  }
+
+  /** Step 3: the thing — DescribeThing first, CreateThing only when it does not exist. */
+  async #ensureThing(binding: AwsThingBinding, ctx: CallContext): Promise<void> {
+    const rt = this.#rt;
+    const name = binding.thingName.value;
+    let thingArn = await rt.api.describeThing(name, ctx);
+    rt.crashPoint("thing:after-describe", binding.deviceId);
+    const created = thingArn === null;
+    if (thingArn === null) {
+      thingArn = await rt.api.createThing(name, ctx);
+      rt.metrics.thingCreated(binding.tenantId);
+      rt.crashPoint("thing:before-checkpoint", binding.deviceId);
+    }
+    const from = binding.provisioningStatus;
+    binding.recordThingCreated(thingArn, change(rt));
+    await this.#checkpoint(binding, from, "thing", { thingArn, thingCreated: created });
+    rt.crashPoint("thing:after-checkpoint", binding.deviceId);
+  }
+
+  /** Step 4a: the device key, generated locally and escrowed before any certificate exists. */
+  async #ensureKeyEscrowed(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
+    const rt = this.#rt;
+    const escrowed = await escrowKey(rt, binding, ctx);
+    if (escrowed.written) rt.crashPoint("key:before-checkpoint", binding.deviceId);
+    state.key = escrowed.key;
+    const from = binding.provisioningStatus;
+    binding.recordKeyEscrowed(escrowed.secretArn, change(rt));
+    await this.#checkpoint(binding, from, "key", {
+      secretArn: escrowed.secretArn,
+      keyReused: !escrowed.written,
+    });
+    rt.crashPoint("key:after-checkpoint", binding.deviceId);
+  }
+
+  /**
+   * Step 4b: the certificate. Intent first; on a replay (intent recorded by an earlier run) adopt a
+   * certificate made from our key before minting; mint INACTIVE; attach to the thing at once.
+   */
+  async #ensureCertificate(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
+    const rt = this.#rt;
+    const key = state.key ?? (await loadEscrowedKey(rt, binding, ctx)).key;
+    state.key = key;
+    const spki = publicKeyOfPrivateKey(key.privateKeyPem);
+    let searchFirst = binding.certificateRequestedAt !== null;
+    if (!searchFirst) {
+      binding.recordCertificateRequested(change(rt));
+      await rt.bindings.update(binding);
+      rt.logger.info(
+        {
+          ...bindingFields(binding),
+          step: "certificate",
+          certificateRequestedAt: binding.certificateRequestedAt,
+        },
+        "certificate request intent recorded",
+      );
+      rt.crashPoint("certificate:after-intent", binding.deviceId);
+    }
+
+    let certificate: IssuedCertificate | null = null;
+    let source: "created" | "adopted" = "created";
+    for (let attempt = 0; certificate === null; attempt++) {
+      if (searchFirst) {
+        certificate = await findCertificateOfKey(rt, binding, spki, ctx);
+        if (certificate) {
+          source = "adopted";
+          rt.logger.info(
+            { ...bindingFields(binding), certificateArn: certificate.arn },
+            "adopted the certificate an earlier run made from the escrowed key",
+          );
+          rt.crashPoint("certificate:after-adopt", binding.deviceId);
+          break;
+        }
+      }
+      try {
+        certificate = await rt.api.createCertificateFromCsr(key.certificateSigningRequestPem, ctx);
+      } catch (error) {
+        if (!(error instanceof CertificateRequestOutcomeUnknownError) || attempt >= OUTCOME_UNKNOWN_RETRIES) {
+          throw error;
+        }
+        rt.logger.warn(
+          { ...bindingFields(binding), attempt },
+          "CreateCertificateFromCsr outcome unknown; looking for the certificate before asking again",
+        );
+        searchFirst = true;
+        continue;
+      }
+      rt.crashPoint("certificate:after-create", binding.deviceId);
+    }
+    if (!certificateHasKey(certificate.pem, spki)) {
+      throw new ProvisioningStepFailedError(
+        `AWS returned certificate '${certificate.arn}' for a CSR of thing '${binding.thingName.value}' that does not carry the escrowed key. Decommission the device and provision it again.`,
+      );
+    }
+    state.certificate = certificate;
+    await rt.api.attachThingPrincipal(binding.thingName.value, certificate.arn, ctx);
+    rt.crashPoint("certificate:before-checkpoint", binding.deviceId);
+    const from = binding.provisioningStatus;
+    binding.recordCertificateIssued(certificate.arn, change(rt));
+    await this.#checkpoint(binding, from, "certificate", { certificateArn: certificate.arn, source });
+    rt.metrics.certificateIssued(binding.tenantId, source);
+    rt.crashPoint("certificate:after-checkpoint", binding.deviceId);
+  }
+
+  /** Step 4c: the secret completed with the certificate (token = certificate id: a replay is a no-op). */
+  async #storeCertificate(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
+    const rt = this.#rt;
+    const certificateArn = binding.certificateArn;
+    const secretArn = binding.certificateSecretArn;
+    if (!certificateArn || !secretArn)
+      throw new Error("unreachable: CertIssued without certificate or secret");
+    const certificateId = parseCertificateArn(certificateArn).certificateId;
+    let key = state.key;
+    let pem = state.certificate?.arn === certificateArn ? state.certificate.pem : undefined;
+    let alreadyStored = false;
+    if (!key || !pem) {
+      // A replay: read what is there (maybe this very write happened before the crash).
+      const escrowed = await loadEscrowedKey(rt, binding, ctx);
+      const current = parseDeviceCredentials(escrowed.current.secretString);
+      alreadyStored = isCompleteDeviceCredentials(current) && current.certificateArn === certificateArn;
+      key = escrowed.key;
+      if (!alreadyStored) {
+        const described = await rt.api.describeCertificate(certificateId, ctx);
+        if (!described) {
+          throw new ProvisioningStepFailedError(
+            `Certificate '${certificateArn}' of thing '${binding.thingName.value}' was deleted outside the bridge. Decommission the device and provision it again.`,
+          );
+        }
+        pem = described.pem;
+      }
+    }
+    if (!alreadyStored) {
+      if (!pem) throw new Error("unreachable: no certificate PEM to store");
+      const credentials: DeviceCredentials = {
+        ...key,
+        certificateArn,
+        certificateId,
+        certificatePem: canonicalCertificatePem(pem),
+      };
+      try {
+        await rt.api.putSecretValue(
+          {
+            secretId: secretArn,
+            secretString: serializeDeviceCredentials(credentials),
+            token: certificateId,
+          },
+          ctx,
+        );
+      } catch (error) {
+        if (!isVersionOrNameTaken(error)) throw error;
+        // Our token already names a version: accept it only if it is this very content.
+        const version = await rt.api.getSecretValue(secretArn, ctx, certificateId);
+        const stored = parseDeviceCredentials(version?.secretString ?? null);
+        if (
+          !isCompleteDeviceCredentials(stored) ||
+          stored.bindingId !== binding.id ||
+          stored.certificateArn !== certificateArn
+        ) {
+          throw error;
+        }
+      }
+      rt.crashPoint("secret:before-checkpoint", binding.deviceId);
+    }
+    const from = binding.provisioningStatus;
+    binding.recordSecretStored(change(rt));
+    await this.#checkpoint(binding, from, "secret", { secretArn, certificateArn });
+    rt.crashPoint("secret:after-checkpoint", binding.deviceId);
+  }
+
+  /** Step 5: the device policy on the certificate, then the certificate ACTIVE, then Active. */
+  async #activate(binding: AwsThingBinding, ctx: CallContext): Promise<void> {
+    const rt = this.#rt;
+    const certificateArn = binding.certificateArn;
+    if (!certificateArn) throw new Error("unreachable: SecretStored without a certificate");
+    await rt.api.attachPolicy(rt.options.devicePolicyName, certificateArn, ctx);
+    rt.crashPoint("activate:after-attach-policy", binding.deviceId);
+    await rt.api.updateCertificate(parseCertificateArn(certificateArn).certificateId, "ACTIVE", ctx);
+    rt.crashPoint("activate:before-checkpoint", binding.deviceId);
+    const from = binding.provisioningStatus;
+    binding.markActive(change(rt));
+    await this.#checkpoint(binding, from, "activate", {
+      certificateArn,
+      policyName: rt.options.devicePolicyName,
+    });
+    rt.metrics.bindingActivated(binding.tenantId);
+    rt.crashPoint("activate:after-checkpoint", binding.deviceId);
+  }
+
+  /** Failed for causes a retry cannot cure; everything else goes back to the bus. */
+  async #onError(deviceId: string, binding: AwsThingBinding, error: unknown): Promise<ProvisioningOutcome> {
+    const rt = this.#rt;
+    const reason = failureReasonOf(error, {
+      operation: operationOf(error),
+      thingName: binding.thingName.value,
+      policyName: rt.options.devicePolicyName,
+    });
+    if (reason === null || error instanceof InvalidStatusTransitionError) {
+      rt.logger.warn(
+        {
+          ...bindingFields(binding),
+          operation: operationOf(error),
+          error: errorName(error),
+          detail: redact(errorMessage(error)).slice(0, 500),
+          retryable: isRetryable(error),
+        },
+        "provisioning step did not complete; the message is redelivered later",
+      );
+      throw error;
+    }
+    const fresh = (await rt.bindings.findByDevice(deviceId, ALL_TENANTS)) ?? binding;
+    const step = fresh.provisioningStatus;
+    if (fresh.provisioningStatus === ProvisioningStatus.Decommissioned) return "decommissioned";
+    fresh.markFailed(reason, change(rt));
+    await rt.bindings.update(fresh);
+    rt.metrics.provisioningFailed(fresh.tenantId, step);
+    rt.logger.error(
+      {
+        ...bindingFields(fresh),
+        from: step,
+        to: fresh.provisioningStatus,
+        operation: operationOf(error),
+        failureReason: reason,
+      },
+      `binding ${step} → Failed`,
+    );
+    return "failed";
+  }
+}
+
+function errorName(error: unknown): string {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === "string" ? name : typeof error;
+}
+
+function errorMessage(error: unknown): string {
+  const message = (error as { message?: unknown } | null)?.message;
+  return typeof message === "string" ? message : String(error);
+}
