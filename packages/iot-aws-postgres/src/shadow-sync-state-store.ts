@@ -110,7 +110,7 @@ export class PostgresShadowSyncStateStore implements ShadowSyncStateStore {
                (b.id IS NOT NULL AND b.deleted_at IS NULL AND b.provisioning_status IN (${SYNC_STATES})) AS live
         FROM iotaws_shadow_sync s
         LEFT JOIN iotaws_thing_bindings b ON b.id = s.binding_id
-        WHERE s.next_poll_at <= ${at(query.now)}
+        WHERE s.next_poll_at <= ${at(query.dueBy ?? query.now)}
         ORDER BY s.next_poll_at, s.binding_id
         LIMIT ${limit}
         FOR UPDATE OF s SKIP LOCKED

@@ -139,6 +139,25 @@ for (const target of databaseTargets()) {
       );
     });
 
+    it("claims only rows due by the given instant when one is given", async () => {
+      const [early, late] = [activeBinding(), activeBinding()];
+      for (const b of [early, late]) await bindings.add(b);
+      const t0 = now();
+      await sync.track(input(early), new Date(t0.getTime() - 5_000));
+      await sync.track(input(late), new Date(t0.getTime() - 1_000));
+      const claimed = await sync.claimDue({
+        now: t0,
+        dueBy: new Date(t0.getTime() - 3_000),
+        limit: 10,
+        nextPollAt: new Date(t0.getTime() + INTERVAL_MS),
+      });
+      assert.deepEqual(
+        claimed.entries.map((e) => e.bindingId),
+        [early.id],
+      );
+      assert.equal(claimed.entries[0]?.lastPolledAt?.toISOString(), t0.toISOString());
+    });
+
     it("removes the rows of bindings that left Active when it finds them, and counts them", async () => {
       const [kept, failed, decommissioned, deleted] = [
         activeBinding(),

@@ -6,9 +6,10 @@
  *   (`FOR UPDATE SKIP LOCKED`, `next_poll_at` moved one interval ahead in the same statement), so the
  *   pollers of every host split the work and no binding is read twice within an interval. There is no
  *   "first page": the claim order is the due time, so every row comes up in turn.
- * - **No pile-up.** A pass claims until nothing is due; rows it cannot reach stay due and are taken
- *   first by the next pass (on any host). A binding is next due one interval after it was claimed, so
- *   a slow sweep spreads itself over the following intervals.
+ * - **No pile-up.** A pass claims the rows that were due when it started, oldest first, until none is
+ *   left; rows coming due again meanwhile wait for the next pass, so a long pass never reads a binding
+ *   twice and never starves the ones it has not reached. A binding is next due one interval after it
+ *   was claimed, so a sweep slower than the interval spreads itself over the following ones.
  * - **Bounded memory.** At most one and a half batches plus the calls in flight are held.
  * - **Rates.** `GetThingShadow` goes through the per-thing limiter and the call policy (per-account
  *   rate), plus the optional poller cap `MaxGetShadowPerSecond`; `PollConcurrency` calls in flight.
@@ -143,10 +144,12 @@ export class ShadowDeltaPoller implements DeltaSource {
         await syncState.recordPollSuccesses(recovered.splice(0));
       }
     };
+    const dueBy = clock.now();
     const claim = async () => {
       const now = clock.now();
       const { entries, removed } = await syncState.claimDue({
         now,
+        dueBy,
         limit: batchSize,
         nextPollAt: new Date(now.getTime() + this.#intervalMs),
       });

@@ -28,8 +28,14 @@ export interface TrackShadowSyncInput {
 
 /** A claim of due bindings. */
 export interface ClaimDueShadowSyncQuery {
-  /** Rows with `nextPollAt <= now` are due. */
+  /** The claim instant: claimed rows get `lastPolledAt = now`. */
   readonly now: Date;
+  /**
+   * Rows with `nextPollAt <= dueBy` are due. A poller pass passes its start, so rows that come due
+   * again during a long pass wait for the next pass instead of overtaking rows never reached.
+   * @default now
+   */
+  readonly dueBy?: Date | undefined;
   /** At most this many rows, 1–1000 (`IoT:Aws:Shadow:PollBatchSize`). */
   readonly limit: number;
   /** The claimed rows' new `nextPollAt` (`now` + the poll interval). */
