@@ -41,10 +41,7 @@ export const iotawsClaimCertificates = pgTable(
       sql.raw(`"status" in (${quoted(CLAIM_CERTIFICATE_STATUSES)})`),
     ),
     check("ck_iotaws_claim_certificates_id", sql`${t.certificateId} ~ '^[0-9a-f]{64}$'`),
-    check(
-      "ck_iotaws_claim_certificates_template_name",
-      sql`char_length(${t.templateName}) between 1 and 36`,
-    ),
+    check("ck_iotaws_claim_certificates_template_name", sql`char_length(${t.templateName}) between 1 and 36`),
     check("ck_iotaws_claim_certificates_description", sql`char_length(${t.description}) <= 512`),
   ],
 );
@@ -62,9 +59,7 @@ export const iotawsClaimExpiryNotices = pgTable(
     daysUntilExpiry: integer("days_until_expiry").notNull(),
     notifiedAt: ts("notified_at").notNull(),
   },
-  (t) => [
-    uniqueIndex("ux_iotaws_claim_expiry_notices_subject_window").on(t.subjectKey, t.windowStartsAt),
-  ],
+  (t) => [uniqueIndex("ux_iotaws_claim_expiry_notices_subject_window").on(t.subjectKey, t.windowStartsAt)],
 );
 
 export const iotawsFleetCredentials = pgTable(
