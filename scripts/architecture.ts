@@ -11,7 +11,7 @@
  * Run as a script (`node scripts/architecture.ts`, part of `npm run lint`) or through its exported
  * `checkImports` from the architecture test.
  */
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { builtinModules } from "node:module";
 import { join, relative } from "node:path";
 
@@ -128,6 +128,7 @@ export function checkImports(
 
 function walk(dir: string): string[] {
   const out: string[] = [];
+  if (!existsSync(dir)) return out;
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);
     if (statSync(path).isDirectory()) out.push(...walk(path));

@@ -41,5 +41,10 @@ wait "$host_pid" 2>/dev/null || true
 host_pid=""
 
 echo "--- npm install && npm test"
-( cd "$work/test" && npm install --no-audit --no-fund >/dev/null && npm test ) | tail -n 5
+if ! ( cd "$work/test" && npm install --no-audit --no-fund >/dev/null 2>&1 && npm test ) >"$work/test.log" 2>&1; then
+  grep -E "^✖|^# |Error" "$work/test.log" | head -n 60
+  echo "✖ npm install && npm test failed in a fresh clone"
+  exit 1
+fi
+tail -n 3 "$work/test.log"
 echo "✔ npm install && npm test"
