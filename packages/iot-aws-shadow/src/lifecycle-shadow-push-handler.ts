@@ -17,8 +17,10 @@
  *    same `updatedAt` (the claim's instant, which is also `lastShadowReportedAt`) unless the shadow
  *    already shows exactly that status and instant.
  *
- * A shadow that does not exist yet is created with `version: 0` (the same compare-and-set); if AWS
- * refuses that and the shadow still does not exist, it is written without a version.
+ * A thing without a shadow first gets an empty one (`{"state":{"reported":{}}}`, no version: harmless
+ * whoever wins), so the status itself is always written under compare-and-set. (`version` on a
+ * missing shadow is not portable: moto answers it with a 500.) Should AWS ever refuse the empty
+ * document, the status is written without a version.
  *
  * @see https://docs.aws.amazon.com/iot/latest/developerguide/device-shadow-data-flow.html#optimistic-locking
  */
@@ -38,7 +40,7 @@ import {
 } from "@granit/iot-aws";
 import { ShadowPushConflictError } from "./errors.ts";
 import type { ShadowMetrics, ShadowPushSkipReason } from "./shadow-metrics.ts";
-import { isVersionConflict, type ThingShadowClient } from "./thing-shadow-client.ts";
+import { isVersionConflict, type ShadowCallContext, type ThingShadowClient } from "./thing-shadow-client.ts";
 
 /** The Device lifecycle events whose status is reported to the shadow. */
 export type ShadowLifecycleEvent = DeviceActivatedEvent | DeviceSuspendedEvent | DeviceReactivatedEvent;
@@ -125,9 +127,13 @@ export class LifecycleShadowPushHandler {
     const thingName = claim.binding.thingName.value;
     const context = { tenantId: event.tenantId, signal };
 
-    let createWithoutVersion = false;
+    let unconditional = false;
     for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {
       const shadow = await this.#deps.shadows.getThingShadow(thingName, context);
+      if (shadow === null && !unconditional) {
+        unconditional = !(await this.#createEmptyShadow(thingName, context));
+        if (!unconditional) continue; // read it again, now with a version to compare
+      }
       const reported = shadow?.state.reported;
       if (reported?.status === status && reported.updatedAt === updatedAt) {
         return { pushed: false, reason: "already_reported" };
@@ -137,7 +143,7 @@ export class LifecycleShadowPushHandler {
         return { pushed: false, reason: "not_active" };
       if (current.shadowReportedDeviceVersion !== event.deviceVersion)
         return { pushed: false, reason: "superseded" };
-      const version = shadow ? shadow.version : createWithoutVersion ? undefined : 0;
+      const version = shadow ? shadow.version : undefined;
       try {
         const written = await this.#deps.shadows.updateThingShadow(
           thingName,
@@ -147,12 +153,20 @@ export class LifecycleShadowPushHandler {
         return { pushed: true, status, updatedAt, shadowVersion: written.version };
       } catch (error) {
         if (!isVersionConflict(error)) throw error;
-        // No shadow and AWS refused version 0 (e.g. a shadow deleted < 48 h ago keeps its version):
-        // if the fresh read still finds none, create it without a version.
-        if (shadow === null) createWithoutVersion = true;
       }
     }
     throw new ShadowPushConflictError(thingName, MAX_PUSH_ATTEMPTS);
+  }
+
+  /** `{"state":{"reported":{}}}`: creates an empty shadow, changes nothing in an existing one. */
+  async #createEmptyShadow(thingName: string, context: ShadowCallContext): Promise<boolean> {
+    try {
+      await this.#deps.shadows.updateThingShadow(thingName, { reported: {} }, context);
+      return true;
+    } catch (error) {
+      if (awsErrorName(error) === "InvalidRequestException") return false;
+      throw error;
+    }
   }
 
   /** Step 1: the binding records this event as the newest reported one (optimistically), or says why not. */

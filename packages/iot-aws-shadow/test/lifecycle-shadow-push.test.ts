@@ -172,12 +172,17 @@ for (const target of databaseTargets()) {
       );
     });
 
-    for (const moment of ["after its read", "just before its write"] as const) {
+    for (const moment of [
+      "after its read",
+      "just before its write",
+      "after finding no shadow yet",
+    ] as const) {
       it(`lets the newer of two concurrent pushes win when the older one pauses ${moment}`, async () => {
         const binding = await activeBinding(world);
         const thing = binding.thingName.value;
         const device = deviceOf(world, binding);
-        await components(world).push.handle(lifecycle<DeviceActivatedEvent>(world, device, "activate"));
+        const activated = lifecycle<DeviceActivatedEvent>(world, device, "activate");
+        if (moment !== "after finding no shadow yet") await components(world).push.handle(activated);
         await world.scheduler.advance(1000);
         const suspended = lifecycle<DeviceSuspendedEvent>(world, device, "suspend");
         await world.scheduler.advance(1000);
@@ -198,8 +203,14 @@ for (const target of databaseTargets()) {
           hookedDataClient(world.data, {
             after: (operation) =>
               moment === "after its read" && operation === "GetThingShadow" ? hold() : undefined,
-            before: (operation) =>
-              moment === "just before its write" && operation === "UpdateThingShadow" ? hold() : undefined,
+            before: (operation, input) => {
+              if (operation !== "UpdateThingShadow") return;
+              const body = new TextDecoder().decode(input.payload as Uint8Array);
+              const creating = body === '{"state":{"reported":{}}}'; // the older one found no shadow
+              if (moment === "after finding no shadow yet" ? creating : moment === "just before its write") {
+                return hold();
+              }
+            },
           }),
         );
         const older = slowHost.push.handle(suspended);
