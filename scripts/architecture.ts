@@ -66,17 +66,21 @@ export const ALLOWED_GRANIT_IMPORTS: Readonly<Record<string, readonly string[]>>
   ],
 };
 
-const IMPORT =
-  /(?:^|[^.\w])(?:import|export)\s[^"'`;]*?from\s*["']([^"']+)["']|(?:^|[^.\w])import\s*\(\s*["']([^"']+)["']\s*\)|(?:^|[^.\w])import\s*["']([^"']+)["']/g;
+// Statements start a line (multi-line import lists contain no ";"); dynamic imports may be anywhere.
+const STATIC_IMPORT = /^[ \t]*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^[ \t]*import\s*["']([^"']+)["']/gm;
+const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 
-/** Bare and relative module specifiers imported by a TypeScript source text. */
+/** Bare and relative module specifiers imported by a TypeScript source text, in source order. */
 export function importsOf(source: string): string[] {
-  const out: string[] = [];
-  for (const match of source.matchAll(IMPORT)) {
-    const specifier = match[1] ?? match[2] ?? match[3];
-    if (specifier) out.push(specifier);
+  const found: { at: number; specifier: string }[] = [];
+  for (const match of source.matchAll(STATIC_IMPORT)) {
+    const specifier = match[1] ?? match[2];
+    if (specifier) found.push({ at: match.index, specifier });
   }
-  return out;
+  for (const match of source.matchAll(DYNAMIC_IMPORT)) {
+    if (match[1]) found.push({ at: match.index, specifier: match[1] });
+  }
+  return found.sort((x, y) => x.at - y.at).map((f) => f.specifier);
 }
 
 function packageNameOf(specifier: string): string {
