@@ -5,7 +5,10 @@
  * exactly one job in the emulator's inventory.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import { after, before, beforeEach, describe, it } from "node:test";
+import { fileURLToPath } from "node:url";
 import { ALL_TENANTS, uuidv7 } from "@granit/iot";
 import {
   AwsThingBinding,
@@ -217,6 +220,61 @@ for (const target of databaseTargets()) {
       assert.equal(h.awsJobs().length, 1);
       assert.equal((await hostB.trackingStore.findByJobId(jobId))?.status, TrackedJobStatus.Succeeded);
       assert.equal(h.outcomesOf(jobId).length, 1);
+    });
+
+    it("ends with one job when a process is SIGKILLed between CreateJob and the tracking write", {
+      skip:
+        target.name === "pglite"
+          ? "needs a database two processes share (PostgreSQL); the in-process crash tests above cover PGlite"
+          : false,
+    }, async () => {
+      const host = await h.host();
+      const device = await h.device();
+      const correlationId = uuidv7();
+      const config = h.emulator.clientConfig();
+
+      const child = spawn(
+        process.execPath,
+        [fileURLToPath(new URL("./support/crash-after-create-job.ts", import.meta.url))],
+        {
+          env: {
+            ...process.env,
+            CRASH_SCHEMA: h.tdb.schema,
+            CRASH_EMULATOR_URL: config.endpoint,
+            CRASH_REGION: config.region,
+            CRASH_CORRELATION_ID: correlationId,
+            CRASH_TENANT: TENANT,
+            CRASH_THING_ARN: device.thingArn,
+          },
+          stdio: ["ignore", "ignore", "pipe"],
+        },
+      );
+      let stderr = "";
+      child.stderr.on("data", (chunk) => {
+        stderr += String(chunk);
+      });
+      const [code, signal] = (await once(child, "exit")) as [number | null, NodeJS.Signals | null];
+      const crashed = await host.trackingStore.findByCorrelationId(correlationId);
+      const redispatched = await host.jobs.dispatcher.dispatch(
+        { correlationId, operation: "firmware.update", parameters: { version: "9.9.9" }, tenantId: TENANT },
+        { kind: "device", address: device.thingArn },
+      );
+
+      assert.deepEqual({ code, signal }, { code: null, signal: "SIGKILL" }, stderr);
+      assert.equal(crashed?.status, TrackedJobStatus.Dispatching, "the dead process never recorded its job");
+      assert.deepEqual(redispatched, { jobId: `granit-${correlationId}`, reused: true });
+      assert.equal(h.awsJobs().length, 1);
+      assert.deepEqual(
+        h.emulator
+          .calls()
+          .filter((c) => c.operation === "CreateJob")
+          .map((c) => c.status),
+        [200, 409],
+      );
+      assert.equal(
+        (await host.trackingStore.findByCorrelationId(correlationId))?.status,
+        TrackedJobStatus.Dispatched,
+      );
     });
 
     it("subscribes the delta handler under its documented name", async () => {
