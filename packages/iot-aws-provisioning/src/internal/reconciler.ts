@@ -211,6 +211,8 @@ export class Reconciler {
       certificateArn: binding.certificateArn,
     };
     const thingExists = things.has(binding.thingName.value);
+    // A Failed binding is already in front of an operator: its lost key or certificate is not news.
+    const failed = binding.provisioningStatus === ProvisioningStatus.Failed;
     if (atLeast(binding, ProvisioningStatus.ThingCreated) && !thingExists) {
       out.push({
         ...base,
@@ -220,6 +222,7 @@ export class Reconciler {
       });
     }
     if (
+      !failed &&
       !binding.provisionedViaJitp &&
       binding.certificateSecretArn &&
       atLeast(binding, ProvisioningStatus.KeyEscrowed) &&
@@ -241,7 +244,7 @@ export class Reconciler {
     if (!certificateArn || !atLeast(binding, ProvisioningStatus.CertIssued)) return out;
     const certificate = certificates.get(certificateArn);
     const active = binding.provisioningStatus === ProvisioningStatus.Active;
-    if (!certificate || (active && certificate.status !== "ACTIVE")) {
+    if (!failed && (!certificate || (active && certificate.status !== "ACTIVE"))) {
       const what = certificate ? `is ${certificate.status}, not ACTIVE` : "does not exist";
       out.push({
         ...base,
@@ -256,7 +259,7 @@ export class Reconciler {
       });
       return out;
     }
-    if (!thingExists) return out;
+    if (!thingExists || !certificate) return out;
     const principals = (await rt.api.listThingPrincipals(binding.thingName.value, ctx)) ?? [];
     const attached = principals.includes(certificateArn);
     const policyMissing =
