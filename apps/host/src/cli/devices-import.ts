@@ -333,13 +333,19 @@ function printSummary(out: Output, summary: ImportSummary): void {
     ? `Import of ${summary.file} stopped after ${summary.processed} of ${summary.rows} rows:`
     : `Imported ${summary.file}: ${summary.rows} row${summary.rows === 1 ? "" : "s"}`;
   out.line(head);
-  const width = String(summary.rows).length;
-  const count = (n: number) => String(n).padStart(width);
-  out.line(`  ${summary.activate ? "created+activated" : "created          "}  ${count(summary.created)}`);
-  out.line(`  already existing   ${count(summary.alreadyExisting)}`);
-  out.line(
-    `  failed             ${out.paint(summary.failed > 0 ? "red" : undefined, count(summary.failed))}`,
-  );
+  const rows: [string, number][] = [
+    [summary.activate ? "created and activated" : "created", summary.created],
+    ["already existing", summary.alreadyExisting],
+    ["failed", summary.failed],
+  ];
+  const labelWidth = Math.max(...rows.map(([label]) => label.length));
+  const numberWidth = String(summary.rows).length;
+  for (const [label, n] of rows) {
+    const number = String(n).padStart(numberWidth);
+    out.line(
+      `  ${label.padEnd(labelWidth)}  ${label === "failed" && n > 0 ? out.paint("red", number) : number}`,
+    );
+  }
   if (summary.failures.length > 0) {
     out.line("Failed rows:");
     for (const failure of summary.failures) {
