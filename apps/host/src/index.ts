@@ -11,6 +11,12 @@ export { loadOrCreateOperatorToken, OPERATOR_TOKEN_FILE, type OperatorToken } fr
 export { OPERATOR_SCOPES, type Scope, Scopes } from "./auth/scopes.ts";
 export { type Principal, type TokenRegistration, TokenRegistry } from "./auth/token-registry.ts";
 export {
+  FLEET_ADMIN_PREFIX,
+  type FleetProvisioningAdminRoutesOptions,
+  FleetProvisioningScopes,
+  fleetProvisioningAdminRoutes,
+} from "./aws/fleet-provisioning-routes.ts";
+export {
   AWS_SECTION_PATHS,
   type ConfigSectionParser,
   type ConfigSectionRegistration,
