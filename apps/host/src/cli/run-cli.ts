@@ -15,6 +15,8 @@ import {
   TOKEN_FILE,
 } from "./api-client.ts";
 import { integerArgument } from "./arguments.ts";
+import { BINDING_COMMANDS, RECONCILE_COMMANDS } from "./bindings.ts";
+import { CLAIM_CERTIFICATE_COMMANDS } from "./claim-certs.ts";
 import { ApiProblemError, CliError, HostUnreachableError, UsageError } from "./cli-errors.ts";
 import {
   type CommandContext,
@@ -23,18 +25,35 @@ import {
   type OptionSpec,
   type OptionValues,
 } from "./command.ts";
+import { DEVICE_COMMAND_COMMANDS } from "./commands.ts";
 import { DEVICE_COMMANDS } from "./devices.ts";
 import { importCommand } from "./devices-import.ts";
 import { EXIT_CODES_HELP, ExitCode } from "./exit-codes.ts";
 import { Output, type OutputStream } from "./output.ts";
+import { POLICY_COMMANDS } from "./policy.ts";
+import { SHADOW_COMMANDS } from "./shadow.ts";
 
 export const PROGRAM = "granit-iot";
 
 /** Every command, in the order help lists them. */
-export const COMMANDS: readonly CommandSpec[] = [...DEVICE_COMMANDS, importCommand];
+export const COMMANDS: readonly CommandSpec[] = [
+  ...DEVICE_COMMANDS,
+  importCommand,
+  ...BINDING_COMMANDS,
+  ...RECONCILE_COMMANDS,
+  ...SHADOW_COMMANDS,
+  ...DEVICE_COMMAND_COMMANDS,
+  ...POLICY_COMMANDS,
+  ...CLAIM_CERTIFICATE_COMMANDS,
+];
 
 const GROUPS: Readonly<Record<string, string>> = {
-  devices: "Devices: create, list, show, lifecycle, bulk import",
+  devices: "devices: create, list, show, lifecycle, bulk import",
+  bindings: "AWS thing bindings: show, retry a Failed provisioning",
+  shadow: "device shadows: read, set the desired state",
+  commands: "device commands (AWS IoT jobs): send, status, cancel",
+  policy: "the AWS IoT device policy: print, ensure",
+  "claim-certs": "fleet-provisioning claim certificates: add, list, show, deactivate, activate",
 };
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
