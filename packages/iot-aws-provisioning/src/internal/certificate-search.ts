@@ -13,7 +13,7 @@
  */
 import { type AwsThingBinding, parseCertificateArn } from "@granit/iot-aws";
 import type { CallContext, DescribedCertificate } from "./aws-api.ts";
-import { certificateHasKey } from "./device-key.ts";
+import { certificateCommonName, certificateHasKey } from "./device-key.ts";
 import type { ProvisioningRuntime } from "./runtime.ts";
 
 /** Statuses a certificate made by the saga can be in (REVOKED / transfers are never adopted). */
@@ -75,4 +75,45 @@ export async function findCertificateOfKey(
     );
   }
   return null;
+}
+
+/**
+ * Teardown: every certificate of the bounded scan made for this binding — carrying the escrowed key
+ * (when it is readable) or naming the thing in its subject, whatever its status but REVOKED. Wider
+ * than adoption on purpose: a certificate is only ever *adopted* when it carries the key, but any
+ * certificate requested for this thing must go when the device does (even one activated by hand).
+ * Costs one DescribeCertificate per certificate created since the intent; it runs only for a
+ * binding that recorded the intent but no certificate, which only a crash leaves.
+ */
+export async function findCertificatesToTearDown(
+  runtime: ProvisioningRuntime,
+  binding: AwsThingBinding,
+  spki: Buffer | null,
+  ctx: CallContext,
+): Promise<DescribedCertificate[]> {
+  const found: DescribedCertificate[] = [];
+  const requestedAt = binding.certificateRequestedAt ?? runtime.clock.now();
+  const since = requestedAt.getTime() - runtime.options.adoptionScanMarginSeconds * 1000;
+  const limit = runtime.options.adoptionScanMaxCertificates;
+  let scanned = 0;
+  let marker: string | undefined;
+  do {
+    const page = await runtime.api.listCertificatesPage(
+      { marker, pageSize: Math.min(PAGE_SIZE, limit - scanned), descending: true },
+      ctx,
+    );
+    for (const certificate of page.certificates) {
+      scanned += 1;
+      if (certificate.createdAt && certificate.createdAt.getTime() < since) return found;
+      if (certificate.status === "REVOKED") continue;
+      const described = await runtime.api.describeCertificate(certificate.id, ctx);
+      if (!described) continue;
+      const ours =
+        (spki !== null && certificateHasKey(described.pem, spki)) ||
+        certificateCommonName(described.pem) === binding.thingName.value;
+      if (ours) found.push(described);
+    }
+    marker = page.nextMarker;
+  } while (marker && scanned < limit);
+  return found;
 }

@@ -17,7 +17,7 @@ import { TeardownIncompleteError } from "../errors.ts";
 import { secretNameOf } from "../options.ts";
 import type { CallContext } from "./aws-api.ts";
 import { awsErrorNamed, isScheduledForDeletion, isStillAttached } from "./aws-errors.ts";
-import { findCertificateOfKey } from "./certificate-search.ts";
+import { findCertificatesToTearDown } from "./certificate-search.ts";
 import { certificateCommonName, certificateHasKey, publicKeyOfPrivateKey } from "./device-key.ts";
 import { loadEscrowedKey, secretNameOfBinding } from "./key-escrow.ts";
 import { type ProvisioningRuntime, sleep } from "./runtime.ts";
@@ -51,8 +51,9 @@ export async function teardown(
 
   const principals = ((await rt.api.listThingPrincipals(thingName, ctx)) ?? []).filter(isCertificateArn);
   const unknown = principals.filter((p) => !owned.has(p));
-  const searchByKey = binding !== null && binding.certificateRequestedAt !== null && !binding.certificateArn;
-  const spki = binding && (unknown.length > 0 || searchByKey) ? await keyOf(rt, binding, ctx) : null;
+  const searchRequested =
+    binding !== null && binding.certificateRequestedAt !== null && !binding.certificateArn;
+  const spki = binding && (unknown.length > 0 || searchRequested) ? await keyOf(rt, binding, ctx) : null;
 
   const foreign: string[] = [];
   for (const principal of unknown) {
@@ -64,9 +65,8 @@ export async function teardown(
     if (ours) owned.add(principal);
     else foreign.push(principal);
   }
-  if (binding && searchByKey && spki) {
-    const found = await findCertificateOfKey(rt, binding, spki, ctx);
-    if (found) owned.add(found.arn);
+  if (binding && searchRequested) {
+    for (const found of await findCertificatesToTearDown(rt, binding, spki, ctx)) owned.add(found.arn);
   }
 
   for (const certificateArn of owned) await removeCertificate(rt, thingName, certificateArn, ctx, crash);

@@ -5,7 +5,8 @@ import * as x509 from "@peculiar/x509";
 
 x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 
-export async function csrFor(commonName: string): Promise<string> {
+/** The CSR PEM and the PEM of the public key it carries. */
+export async function csrWithKey(commonName: string): Promise<{ csr: string; publicKeyPem: string }> {
   const keys = await webcrypto.subtle.generateKey({ name: "ECDSA", namedCurve: "P-256" }, true, [
     "sign",
     "verify",
@@ -15,5 +16,14 @@ export async function csrFor(commonName: string): Promise<string> {
     keys,
     signingAlgorithm: { name: "ECDSA", hash: "SHA-256" },
   });
-  return csr.toString("pem");
+  const spki = Buffer.from(await webcrypto.subtle.exportKey("spki", keys.publicKey)).toString("base64");
+  const lines = spki.match(/.{1,64}/g) ?? [];
+  return {
+    csr: csr.toString("pem"),
+    publicKeyPem: `-----BEGIN PUBLIC KEY-----\n${lines.join("\n")}\n-----END PUBLIC KEY-----\n`,
+  };
+}
+
+export async function csrFor(commonName: string): Promise<string> {
+  return (await csrWithKey(commonName)).csr;
 }
