@@ -294,6 +294,18 @@ for (const target of databaseTargets()) {
       );
     });
 
+    it("explains a 404 from a host that does not serve the AWS routes", async () => {
+      const result = await cli(["bindings", "show", "0194a5e0-0000-7000-8000-000000000000"]);
+
+      assert.equal(result.code, 1);
+      assert.equal(
+        result.stderr,
+        "error: The resource was not found. (HTTP 404, GET /api/iot/aws/bindings/0194a5e0-0000-7000-8000-000000000000)\n" +
+          "  No route matches GET /api/iot/aws/bindings/0194a5e0-0000-7000-8000-000000000000.\n" +
+          "  (this host does not serve that route: is the AWS bridge enabled on it?)\n",
+      );
+    });
+
     it("acts in the token's tenant", async () => {
       const result = await cli(
         ["devices", "create", "--serial", "CLI-TA-1", "--model", "GW-100", "--firmware", "1.0.0", "--json"],
