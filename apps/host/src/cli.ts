@@ -6,6 +6,12 @@
  */
 import { runCli } from "./cli/run-cli.ts";
 
+// `granit-iot devices list | head -1`: a reader that went away is not an error worth a stack trace.
+process.stdout.on("error", (error: NodeJS.ErrnoException) => {
+  if (error.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw error;
+});
+
 process.exitCode = await runCli(process.argv.slice(2), {
   stdout: process.stdout,
   stderr: process.stderr,
