@@ -26,9 +26,17 @@ export class ClaimCertificateRegistry {
   readonly #store: ClaimCertificateStore;
   readonly #clock: Clock;
 
-  constructor(options: { readonly store: ClaimCertificateStore; readonly clock?: Clock }) {
+  readonly #onChanged: (certificateId: string) => void;
+
+  constructor(options: {
+    readonly store: ClaimCertificateStore;
+    readonly clock?: Clock;
+    /** Called after a status change (the service drops its cached copy). */
+    readonly onChanged?: (certificateId: string) => void;
+  }) {
     this.#store = options.store;
     this.#clock = options.clock ?? systemClock;
+    this.#onChanged = options.onChanged ?? (() => {});
   }
 
   /** Registers an `Active` claim certificate for the principal's tenant (`DuplicateKeyError` if known). */
@@ -92,6 +100,7 @@ export class ClaimCertificateRegistry {
       },
     );
     if (!updated) throw new EntityNotFoundError("Claim certificate", certificateId);
+    this.#onChanged(updated.certificateId);
     return updated;
   }
 }

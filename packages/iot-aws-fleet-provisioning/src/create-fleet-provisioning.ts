@@ -139,6 +139,7 @@ export async function createFleetProvisioning(
     clock,
     metrics,
     logger: input.logger,
+    claimCertificateCacheMs: options.credentialCacheSeconds * 1000,
   });
   const rotationCheck = new ClaimCertificateRotationCheckService({
     store: stores.claimExpiry,
@@ -164,7 +165,11 @@ export async function createFleetProvisioning(
       clock,
       onRevoked: (keyId) => authenticator.forget(keyId),
     }),
-    claimCertificates: new ClaimCertificateRegistry({ store: stores.claimCertificates, clock }),
+    claimCertificates: new ClaimCertificateRegistry({
+      store: stores.claimCertificates,
+      clock,
+      onChanged: (certificateId) => service.forgetClaimCertificate(certificateId),
+    }),
     rotationCheck,
     noncePurger,
     backgroundServices: [rotationCheck, noncePurger],

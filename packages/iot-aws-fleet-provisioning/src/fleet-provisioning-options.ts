@@ -74,7 +74,10 @@ export const fleetProvisioningOptionsSchema = defineOptionsSection({
   ),
   /** Accepted clock difference between the signer and the host, either way. @default 300 */
   SignatureToleranceSeconds: integerOption({ min: 30, max: 900, default: 300 }),
-  /** How long a decrypted fleet key stays cached per host (0 = always read); bounds revocation delay. @default 10 */
+  /**
+   * How long a decrypted fleet key, and a claim certificate `/verify` read, stay cached per host
+   * (0 = always read): bounds how long a revocation / deactivation made on another host takes. @default 10
+   */
   CredentialCacheSeconds: integerOption({ min: 0, max: 300, default: 10 }),
   /** Largest request body the fleet endpoints read; larger ones get 413. @default 16384 */
   BodyLimitBytes: integerOption({ min: 1024, max: 1_048_576, default: 16_384 }),

@@ -26,6 +26,7 @@ import {
 import {
   AwsThingBinding,
   type AwsThingBindingStore,
+  type ClaimCertificate,
   ClaimCertificateStatus,
   type ClaimCertificateStore,
   type FleetRequestNonce,
@@ -69,6 +70,12 @@ export interface FleetProvisioningServiceDependencies {
   readonly clock?: Clock;
   readonly metrics?: FleetProvisioningMetrics;
   readonly logger?: Logger;
+  /**
+   * How long `/verify` may reuse a claim certificate it read (per host). A deactivation on another
+   * host takes effect within this bound; on the deactivating host at once (`forgetClaimCertificate`).
+   * Unknown certificates are never cached. @default 10000
+   */
+  readonly claimCertificateCacheMs?: number;
 }
 
 /** What the transport learned while authenticating the request. */
@@ -95,6 +102,8 @@ export class FleetProvisioningService {
   readonly #clock: Clock;
   readonly #metrics: FleetProvisioningMetrics;
   readonly #logger: Logger;
+  readonly #claimCacheMs: number;
+  readonly #claimCache = new Map<string, { readonly claim: ClaimCertificate; readonly loadedAtMs: number }>();
 
   constructor(dependencies: FleetProvisioningServiceDependencies) {
     this.#uow = dependencies.unitOfWork;
@@ -107,6 +116,14 @@ export class FleetProvisioningService {
     this.#clock = dependencies.clock ?? systemClock;
     this.#metrics = dependencies.metrics ?? new FleetProvisioningMetrics();
     this.#logger = (dependencies.logger ?? silentLogger).child({ component: "fleet-provisioning" });
+    this.#claimCacheMs = dependencies.claimCertificateCacheMs ?? 10_000;
+  }
+
+  /** Drops a cached claim certificate (after a status change on this host). */
+  forgetClaimCertificate(certificateId: string): void {
+    for (const key of this.#claimCache.keys()) {
+      if (key.endsWith(`:${certificateId}`)) this.#claimCache.delete(key);
+    }
   }
 
   /**
@@ -269,11 +286,33 @@ export class FleetProvisioningService {
     };
   }
 
+  async #claimCertificate(caller: FleetCaller, certificateId: string): Promise<ClaimCertificate | null> {
+    const key = `${caller.tenantId ?? "host"}:${certificateId}`;
+    const now = this.#clock.now().getTime();
+    const cached = this.#claimCache.get(key);
+    if (cached && now - cached.loadedAtMs < this.#claimCacheMs && now >= cached.loadedAtMs)
+      return cached.claim;
+    const claim = await this.#claimCertificates.find(certificateId, caller.tenantId);
+    if (claim && this.#claimCacheMs > 0) {
+      if (this.#claimCache.size >= 10_000) this.#claimCache.clear();
+      this.#claimCache.set(key, { claim, loadedAtMs: now });
+    } else {
+      this.#claimCache.delete(key);
+    }
+    return claim;
+  }
+
   async #evaluate(caller: FleetCaller, request: VerifyRequest): Promise<VerifyResult> {
     const serial = request.serialNumber;
     if (this.#denyList.has(serial)) return deny(DenyReason.SerialDenied);
+    // The two reads are independent: one round trip of latency instead of two.
+    const [claim, sameSerial] = await Promise.all([
+      request.claimCertificateId
+        ? this.#claimCertificate(caller, request.claimCertificateId)
+        : Promise.resolve(null),
+      this.#devices.findAllBySerialNumber(serial),
+    ]);
     if (request.claimCertificateId) {
-      const claim = await this.#claimCertificates.find(request.claimCertificateId, caller.tenantId);
       if (!claim) return deny(DenyReason.UnknownClaimCertificate);
       if (request.templateName && claim.templateName !== request.templateName) {
         return deny(
@@ -289,7 +328,6 @@ export class FleetProvisioningService {
         );
       }
     }
-    const sameSerial = await this.#devices.findAllBySerialNumber(serial);
     if (sameSerial.some((d) => d.tenantId !== caller.tenantId)) return deny(DenyReason.OtherTenant);
     if (sameSerial.some((d) => d.status === DeviceStatus.Decommissioned)) {
       return deny(DenyReason.DeviceDecommissioned);

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { ALL_TENANTS, Device, uuidv7 } from "@granit/iot";
 import { AwsThingBinding, ThingName } from "@granit/iot-aws";
-import { fleetAuthorizationHeader } from "@granit/iot-aws-fleet-provisioning";
+import { FleetProvisioningService, fleetAuthorizationHeader } from "@granit/iot-aws-fleet-provisioning";
 import { databaseTargets } from "@granit/iot-postgres/testing";
 import type { LightMyRequestResponse } from "fastify";
 import {
@@ -195,6 +195,37 @@ for (const target of databaseTargets()) {
           );
         });
       }
+
+      it("refuses a claim certificate deactivated here at once, and on another host within CredentialCacheSeconds", async () => {
+        const id = certId(20);
+        await registerClaim(TENANT_A, id);
+        const otherHost = new FleetProvisioningService({
+          unitOfWork: fx.tdb.database,
+          devices: fx.devices,
+          bindings: fx.bindings,
+          claimCertificates: fx.stores.claimCertificates,
+          nonces: fx.stores.nonces,
+          clock: fx.clock,
+          claimCertificateCacheMs: 10_000,
+        });
+        const caller = { tenantId: TENANT_A, keyId: fx.keys.a.keyId, actor: "test" };
+        const verifyHere = async () =>
+          (await fx.post("/verify", { body: { serialNumber: serial(), claimCertificateId: id } })).statusCode;
+        const verifyThere = async () =>
+          (await otherHost.verify(caller, { serialNumber: serial(), claimCertificateId: id }))
+            .allowProvisioning;
+        assert.deepEqual([await verifyHere(), await verifyThere()], [200, true]);
+
+        await fx.fleet.claimCertificates.deactivate({ tenantId: TENANT_A, actor: "ops" }, id);
+
+        assert.deepEqual(
+          [await verifyHere(), await verifyThere()],
+          [403, true],
+          "the other host still has it cached",
+        );
+        fx.clock.advance(10_000);
+        assert.equal(await verifyThere(), false);
+      });
 
       it("uses the SerialPolicy's reason text", async () => {
         const response = await fx.post("/verify", { body: { serialNumber: serial("BAD") } });
