@@ -132,6 +132,7 @@ for (const target of databaseTargets()) {
 
       poller.start();
       await scheduler.advance(0); // the first round runs at start: nothing is due yet
+      await waitFor(() => scheduler.pendingTimers === 1, "the first round to end and schedule the next");
       h.clock.advance(300_000);
       await scheduler.advance(300_000); // the next round, one interval later
       await waitUntilClosed(host, jobId ?? "");
@@ -144,10 +145,17 @@ for (const target of databaseTargets()) {
   });
 }
 
-async function waitUntilClosed(host: TestHost, jobId: string): Promise<void> {
+async function waitFor(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while ((await host.trackingStore.findByJobId(jobId))?.terminalPublishedAt === null) {
-    if (Date.now() > deadline) throw new Error(`job ${jobId} never closed`);
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`gave up waiting for ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
+}
+
+function waitUntilClosed(host: TestHost, jobId: string): Promise<void> {
+  return waitFor(
+    async () => (await host.trackingStore.findByJobId(jobId))?.terminalPublishedAt !== null,
+    `job ${jobId} to close`,
+  );
 }
