@@ -21,7 +21,10 @@ export const CRASH_POINTS = [
   /** CreateSecret / PutSecretValue stored the key; KeyEscrowed not committed. */
   "key:before-checkpoint",
   "key:after-checkpoint",
-  /** The intent (`certificateRequestedAt`) was committed; CreateCertificateFromCsr not sent. */
+  /**
+   * The intent (`certificateRequestedAt`) was committed; CreateCertificateFromCsr not sent. A fresh
+   * run commits the intent with KeyEscrowed, so this is the same moment as `key:after-checkpoint`.
+   */
   "certificate:after-intent",
   /** Replay: a certificate made from the escrowed key was found; not attached yet. */
   "certificate:after-adopt",

@@ -22,7 +22,7 @@ import { ProvisioningStepFailedError } from "../errors.ts";
 import { secretNameOf } from "../options.ts";
 import type { CallContext, SecretValue } from "./aws-api.ts";
 import { isScheduledForDeletion, isVersionOrNameTaken } from "./aws-errors.ts";
-import { generateDeviceKey } from "./device-key.ts";
+import { type GeneratedDeviceKey, generateDeviceKey } from "./device-key.ts";
 import type { ProvisioningRuntime } from "./runtime.ts";
 
 /** The escrowed key and where it lives. */
@@ -55,13 +55,19 @@ function scheduledForDeletion(
   );
 }
 
+/** What a look at the device secret found: its current version, and our key if it holds one. */
+export interface SecretLookup {
+  readonly current: SecretValue | null;
+  readonly key: EscrowedDeviceKey | null;
+}
+
 /** Reads the secret (current version, then the version our token wrote); our key or `null`. */
-async function readOurs(
+export async function readOurs(
   runtime: ProvisioningRuntime,
   binding: AwsThingBinding,
   secretId: string,
   ctx: CallContext,
-): Promise<{ current: SecretValue | null; key: EscrowedDeviceKey | null }> {
+): Promise<SecretLookup> {
   let current: SecretValue | null;
   try {
     current = await runtime.api.getSecretValue(secretId, ctx);
@@ -78,17 +84,21 @@ async function readOurs(
 /**
  * Makes sure the secret holds a key of this binding and returns it: reuses one already there,
  * otherwise generates a key pair + CSR and writes it (CreateSecret, or PutSecretValue over a
- * leftover secret of an earlier device with the same thing name).
+ * leftover secret of an earlier device with the same thing name). `ahead` carries work started
+ * while the thing step ran: a drafted key pair + CSR (used only when no key of this binding exists
+ * yet) and the first look at the secret (a read, so starting it early changes nothing on a crash).
  */
 export async function escrowKey(
   runtime: ProvisioningRuntime,
   binding: AwsThingBinding,
   ctx: CallContext,
+  ahead: { readonly draft?: Promise<GeneratedDeviceKey>; readonly lookup?: Promise<SecretLookup> } = {},
 ): Promise<EscrowedKey> {
   const name = secretNameOfBinding(runtime, binding);
   let fresh: EscrowedDeviceKey | undefined;
   for (let round = 0; round < 3; round++) {
-    const { current, key } = await readOurs(runtime, binding, name, ctx);
+    const { current, key } =
+      round === 0 && ahead.lookup ? await ahead.lookup : await readOurs(runtime, binding, name, ctx);
     if (round === 0) runtime.crashPoint("key:after-lookup", binding.deviceId);
     if (key && current) return { secretArn: current.arn, key, written: false };
     // Generated once per run: every write of this run carries the same bytes under the same token.
@@ -96,7 +106,7 @@ export async function escrowKey(
       schema: DEVICE_CREDENTIALS_SCHEMA,
       bindingId: binding.id,
       thingName: binding.thingName.value,
-      ...(await generateDeviceKey(binding.thingName.value)),
+      ...(await (ahead.draft ?? generateDeviceKey(binding.thingName.value))),
     };
     const secretString = serializeDeviceCredentials(fresh);
     try {

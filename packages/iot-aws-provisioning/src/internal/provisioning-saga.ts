@@ -34,8 +34,20 @@ import {
 import { type CallContext, type IssuedCertificate, operationOf } from "./aws-api.ts";
 import { failureReasonOf, isRetryable, isVersionOrNameTaken } from "./aws-errors.ts";
 import { findCertificateOfKey } from "./certificate-search.ts";
-import { canonicalCertificatePem, certificateHasKey, publicKeyOfPrivateKey } from "./device-key.ts";
-import { escrowKey, loadEscrowedKey } from "./key-escrow.ts";
+import {
+  canonicalCertificatePem,
+  certificateHasKey,
+  type GeneratedDeviceKey,
+  generateDeviceKey,
+  publicKeyOfPrivateKey,
+} from "./device-key.ts";
+import {
+  escrowKey,
+  loadEscrowedKey,
+  readOurs,
+  type SecretLookup,
+  secretNameOfBinding,
+} from "./key-escrow.ts";
 import { redact } from "./redact.ts";
 import { bindingFields, callContext, change, type ProvisioningRuntime } from "./runtime.ts";
 
@@ -56,6 +68,12 @@ export type ProvisioningOutcome =
 interface RunState {
   key?: EscrowedDeviceKey;
   certificate?: IssuedCertificate;
+  /** A key pair + CSR generated while the thing step talks to AWS (CPU work off the critical path). */
+  draft?: Promise<GeneratedDeviceKey>;
+  /** The first look at the device secret, sent while the ThingCreated checkpoint commits. */
+  lookup?: Promise<SecretLookup>;
+  /** The intent was committed by this run, so no certificate can exist yet: no search needed. */
+  intentRecordedInThisRun?: boolean;
 }
 
 type StepName = "reserve" | "thing" | "key" | "certificate" | "secret" | "activate";
@@ -105,9 +123,11 @@ export class ProvisioningSaga {
   /** Step 1: the binding, reserved (Pending) in the database before any AWS call. */
   async #reserve(deviceId: string): Promise<AwsThingBinding | ProvisioningOutcome> {
     const rt = this.#rt;
-    const existing = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
+    const [existing, device] = await Promise.all([
+      rt.bindings.findByDevice(deviceId, ALL_TENANTS),
+      rt.devices.findById(deviceId, ALL_TENANTS),
+    ]);
     if (existing) return existing;
-    const device = await rt.devices.findById(deviceId, ALL_TENANTS);
     if (!device || device.status === DeviceStatus.Decommissioned) {
       rt.logger.info(
         { deviceId, deviceStatus: device?.status ?? null },
@@ -161,8 +181,12 @@ export class ProvisioningSaga {
     }
     const ctx = callContext(binding.tenantId, signal);
     const state: RunState = {};
+    if (status === ProvisioningStatus.Pending || status === ProvisioningStatus.ThingCreated) {
+      state.draft = generateDeviceKey(binding.thingName.value);
+      state.draft.catch(() => {}); // surfaces (if ever) when the escrow step awaits it
+    }
     if (binding.provisioningStatus === ProvisioningStatus.Pending) {
-      await this.#step(binding, "thing", () => this.#ensureThing(binding, ctx));
+      await this.#step(binding, "thing", () => this.#ensureThing(binding, ctx, state));
     }
     if (binding.provisioningStatus === ProvisioningStatus.ThingCreated) {
       await this.#step(binding, "key", () => this.#ensureKeyEscrowed(binding, ctx, state));
@@ -201,7 +225,7 @@ export class ProvisioningSaga {
   }
 
   /** Step 3: the thing — DescribeThing first, CreateThing only when it does not exist. */
-  async #ensureThing(binding: AwsThingBinding, ctx: CallContext): Promise<void> {
+  async #ensureThing(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
     const rt = this.#rt;
     const name = binding.thingName.value;
     let thingArn = await rt.api.describeThing(name, ctx);
@@ -214,6 +238,9 @@ export class ProvisioningSaga {
     }
     const from = binding.provisioningStatus;
     binding.recordThingCreated(thingArn, change(rt));
+    // The escrow step starts with a read of the secret: send it while the checkpoint commits.
+    state.lookup = readOurs(rt, binding, secretNameOfBinding(rt, binding), ctx);
+    state.lookup.catch(() => {}); // surfaces when the escrow step awaits it
     await this.#checkpoint(binding, from, "thing", { thingArn, thingCreated: created });
     rt.crashPoint("thing:after-checkpoint", binding.deviceId);
   }
@@ -221,16 +248,22 @@ export class ProvisioningSaga {
   /** Step 4a: the device key, generated locally and escrowed before any certificate exists. */
   async #ensureKeyEscrowed(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
     const rt = this.#rt;
-    const escrowed = await escrowKey(rt, binding, ctx);
+    const escrowed = await escrowKey(rt, binding, ctx, { draft: state.draft, lookup: state.lookup });
     if (escrowed.written) rt.crashPoint("key:before-checkpoint", binding.deviceId);
     state.key = escrowed.key;
     const from = binding.provisioningStatus;
-    binding.recordKeyEscrowed(escrowed.secretArn, change(rt));
+    const at = change(rt);
+    binding.recordKeyEscrowed(escrowed.secretArn, at);
+    // The intent commits with the escrow (one write): CreateCertificateFromCsr comes right after, and
+    // an intent recorded a little early only costs a replay one search that finds nothing.
+    state.intentRecordedInThisRun = binding.recordCertificateRequested(at);
     await this.#checkpoint(binding, from, "key", {
       secretArn: escrowed.secretArn,
       keyReused: !escrowed.written,
+      certificateRequestedAt: binding.certificateRequestedAt,
     });
     rt.crashPoint("key:after-checkpoint", binding.deviceId);
+    rt.crashPoint("certificate:after-intent", binding.deviceId);
   }
 
   /**
@@ -242,8 +275,8 @@ export class ProvisioningSaga {
     const key = state.key ?? (await loadEscrowedKey(rt, binding, ctx)).key;
     state.key = key;
     const spki = publicKeyOfPrivateKey(key.privateKeyPem);
-    let searchFirst = binding.certificateRequestedAt !== null;
-    if (!searchFirst) {
+    let searchFirst = binding.certificateRequestedAt !== null && !state.intentRecordedInThisRun;
+    if (binding.certificateRequestedAt === null) {
       binding.recordCertificateRequested(change(rt));
       await rt.bindings.update(binding);
       rt.logger.info(
