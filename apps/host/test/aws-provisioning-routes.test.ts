@@ -60,7 +60,17 @@ for (const target of databaseTargets()) {
             logger: host.logger,
             subscribe: { maxAttempts: 20, backoffMs: 50, maxBackoffMs: 500 },
           });
-          registered = registerProvisioningRoutes(host.app, { tokens: host.tokens, provisioning });
+          const scope = { region: emulator.region, accountId: emulator.accountId };
+          registered = registerProvisioningRoutes(host.app, {
+            tokens: host.tokens,
+            provisioning,
+            devicePolicy: {
+              policyName: POLICY,
+              document: () => devicePolicyDocument(scope),
+              ensure: () =>
+                ensureDevicePolicy({ iot, callPolicy: policy }, POLICY, devicePolicyDocument(scope)),
+            },
+          });
         },
       });
       await registered;
@@ -172,6 +182,25 @@ for (const target of databaseTargets()) {
       assert.ok(!emulator.inventory().things.some((thing) => thing.name === stray));
       assert.equal(invalid.status, 400);
       assert.equal(invalid.body.type, "urn:granit:iot:problem:validation");
+    });
+
+    it("serves the device policy and lets only the host operator create it", async () => {
+      emulator.reset();
+
+      const printed = await t.call("GET", "/api/iot/aws/policy", { token: TOKENS.tenantAReader });
+      const tenant = await t.call("POST", "/api/iot/aws/policy/ensure", { token: TOKENS.tenantA });
+      const created = await t.call("POST", "/api/iot/aws/policy/ensure", { token: TOKENS.operator });
+      const again = await t.call("POST", "/api/iot/aws/policy/ensure", { token: TOKENS.operator });
+
+      assert.equal(printed.status, 200);
+      assert.equal(printed.body.policyName, POLICY);
+      assert.deepEqual(
+        printed.body.document,
+        devicePolicyDocument({ region: emulator.region, accountId: emulator.accountId }),
+      );
+      assert.equal(tenant.status, 403);
+      assert.deepEqual(created.body, { policyName: POLICY, created: true, matches: true });
+      assert.deepEqual(again.body, { policyName: POLICY, created: false, matches: true });
     });
   });
 }

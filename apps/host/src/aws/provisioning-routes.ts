@@ -6,10 +6,14 @@
  * | `GET /api/iot/aws/bindings/{deviceId}` | `IoT.Devices.Read` | the binding: status, failure reason, ARNs — never a secret value |
  * | `POST /api/iot/aws/bindings/{deviceId}/retry` | `IoT.Devices.Manage` | resumes a `Failed` binding from its last checkpoint; 409 when it is not Failed |
  * | `POST /api/iot/aws/reconcile` `{ repair? }` | `IoT.Devices.Manage` | the drift report per tenant, after the repairs asked for |
+ * | `GET /api/iot/aws/policy` | `IoT.Devices.Read` | the device policy the bridge expects: `{ policyName, document }` |
+ * | `POST /api/iot/aws/policy/ensure` | `IoT.Devices.Manage`, host operator | creates it when absent: `{ policyName, created, matches }` |
  *
  * The tenant is always the token's: another tenant's binding answers 404. Reconcile compares the
  * AWS account with the bindings of the token's tenant; a host-operator token (no tenant) reconciles
- * every tenant, because the AWS inventory is account-wide and only the host operator owns it.
+ * every tenant, because the AWS inventory is account-wide and only the host operator owns it. For
+ * the same reason only the host operator may create the (account-wide) device policy. The policy
+ * routes exist when `devicePolicy` is given.
  *
  * `provisioning` is an `AwsProvisioning` of `@granit/iot-aws-provisioning` (typed structurally here:
  * the bundle wires it).
@@ -113,9 +117,31 @@ type DeepReadonly<T> = T extends readonly (infer U)[]
     ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
     : T;
 
+const policyResponse = z
+  .object({ policyName: z.string(), document: z.unknown().describe("The IoT policy document (JSON)") })
+  .meta({ id: "AwsDevicePolicy" });
+const ensurePolicyResponse = z
+  .object({
+    policyName: z.string(),
+    created: z.boolean().describe("True when the policy did not exist and was created now"),
+    matches: z
+      .boolean()
+      .describe("False when an existing policy differs from the expected document (left untouched)"),
+  })
+  .meta({ id: "AwsDevicePolicyEnsured" });
+
+/** The device policy (`devicePolicyDocument` / `ensureDevicePolicy` of `@granit/iot-aws-provisioning`). */
+export interface DevicePolicyRouteDependency {
+  readonly policyName: string;
+  document(): unknown;
+  ensure(): Promise<{ readonly policyName: string; readonly created: boolean; readonly matches: boolean }>;
+}
+
 /** What the routes need: `AwsProvisioning` of `@granit/iot-aws-provisioning`, and the host's tokens. */
 export interface ProvisioningRoutesDependencies {
   readonly tokens: TokenRegistry;
+  /** Serves `GET /policy` and `POST /policy/ensure` when given. */
+  readonly devicePolicy?: DevicePolicyRouteDependency | undefined;
   readonly provisioning: {
     describeBinding(
       deviceId: string,
@@ -221,6 +247,43 @@ export async function registerProvisioningRoutes(
             actor: principal.actor,
           });
           return report as AwsReconcileResponse;
+        },
+      );
+
+      const devicePolicy = deps.devicePolicy;
+      if (!devicePolicy) return;
+      routes.get(
+        "/policy",
+        {
+          config: READ,
+          schema: {
+            tags,
+            security,
+            summary: "The IoT policy document the bridge attaches to every device certificate",
+            response: { 200: policyResponse, 401: problemDetailsSchema, 403: problemDetailsSchema },
+          },
+        },
+        async () => ({ policyName: devicePolicy.policyName, document: devicePolicy.document() }),
+      );
+      routes.post(
+        "/policy/ensure",
+        {
+          config: MANAGE,
+          schema: {
+            tags,
+            security,
+            summary: "Create the device policy in AWS when it does not exist (never changes an existing one)",
+            response: { 200: ensurePolicyResponse, 401: problemDetailsSchema, 403: problemDetailsSchema },
+          },
+        },
+        async (request) => {
+          if (principalOf(request).tenantId !== null) {
+            throw new HttpProblem(
+              "forbidden",
+              "The device policy is account-wide: only a host-operator token (no tenant) may create it.",
+            );
+          }
+          return devicePolicy.ensure();
         },
       );
     },
