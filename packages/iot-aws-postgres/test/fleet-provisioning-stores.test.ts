@@ -197,6 +197,25 @@ for (const target of databaseTargets()) {
         assert.equal(await stores.nonces.remember(n), false);
       });
 
+      it("answers a burst exactly: one acceptance per signature, replays and known ones refused", async () => {
+        const known = nonce();
+        await stores.nonces.remember(known);
+        const fresh = Array.from({ length: 40 }, () => nonce());
+        const repeated = nonce();
+        const burst = [...fresh, known, ...Array.from({ length: 10 }, () => repeated)];
+
+        const answers = await Promise.all(burst.map((n) => stores.nonces.remember(n)));
+
+        assert.deepEqual(answers.slice(0, 40), Array(40).fill(true));
+        assert.equal(answers[40], false, "already remembered before the burst");
+        assert.deepEqual(
+          answers.slice(41).filter(Boolean).length,
+          1,
+          "ten copies of one signature: exactly one is accepted",
+        );
+        assert.equal(await stores.nonces.remember(repeated), false);
+      });
+
       it("forgets a nonce whose transaction rolled back", async () => {
         const n = nonce();
         await assert.rejects(
