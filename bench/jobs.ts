@@ -65,6 +65,8 @@ interface LatencyRow {
   p95: number;
   max: number;
   events: number;
+  describes: number;
+  throttledDescribes: number;
 }
 
 const dispatchRows: DispatchRow[] = [];
@@ -165,6 +167,7 @@ for (const target of databaseTargets()) {
     );
     latencyJobs.push({ jobId, thingName: thingArn.split("/").at(-1) ?? "" });
   }
+  const latencyCallsBefore = emulator.calls().length;
   let polling = true;
   const pollerLoop = (async () => {
     while (polling) {
@@ -188,6 +191,10 @@ for (const target of databaseTargets()) {
     .map(({ jobId }) => (completedAt.get(jobId) ?? Number.NaN) - (answeredAt.get(jobId) ?? Number.NaN))
     .filter(Number.isFinite)
     .sort((a, b) => a - b);
+  const describeCalls = emulator
+    .calls()
+    .slice(latencyCallsBefore)
+    .filter((c) => c.operation === "DescribeJobExecution");
   latencyRows.push({
     database: target.name,
     jobs: latencyJobs.length,
@@ -195,6 +202,8 @@ for (const target of databaseTargets()) {
     p95: quantile(delays, 0.95),
     max: delays.at(-1) ?? Number.NaN,
     events: completedAt.size,
+    describes: describeCalls.length,
+    throttledDescribes: describeCalls.filter((c) => c.status === 400 || c.status === 429).length,
   });
 
   await bus.stop();
@@ -218,12 +227,12 @@ ${dispatchRows
 
 Device SUCCEEDED → DeviceCommandCompletedEvent delivered (StatusPollIntervalSeconds = 1 for the bench, a round every 250 ms, DescribeJobExecution ≤ 10/s)
 
-| database | jobs | p50 ms | p95 ms | max ms | completed events |
-|---|---:|---:|---:|---:|---:|
+| database | jobs | p50 ms | p95 ms | max ms | completed events | DescribeJobExecution calls | throttled (retried) |
+|---|---:|---:|---:|---:|---:|---:|---:|
 ${latencyRows
   .map(
     (r) =>
-      `| ${r.database} | ${r.jobs} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.max.toFixed(0)} | ${r.events} |`,
+      `| ${r.database} | ${r.jobs} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.max.toFixed(0)} | ${r.events} | ${r.describes} | ${r.throttledDescribes} |`,
   )
   .join("\n")}
 `);
