@@ -1,7 +1,7 @@
 /**
  * Throughput of @granit/aws-iot-emulator driven by the real AWS SDK v3 clients.
  *
- *   npm exec -- node bench/emulator.ts
+ *   npm exec -- node bench/emulator.ts        (BENCH_QUICK=1: a tenth of the requests)
  *
  * The emulator runs on the main thread; the SDK clients run in worker threads (the SDK's own per-call
  * cost, ~0.45 ms of CPU, would otherwise cap a single thread near 2,000 calls/s whatever the server
@@ -32,10 +32,12 @@ interface Plan {
 
 const WORKERS = 2;
 const THINGS = 100;
+/** `BENCH_QUICK=1` (bench/run-all.ts --quick): a tenth of the requests, for a smoke run. */
+const DIVISOR = process.env.BENCH_QUICK === "1" ? 10 : 1;
 const PLANS: readonly Plan[] = [
-  { operation: "DescribeThing", requests: 30_000, concurrency: 32 },
-  { operation: "UpdateThingShadow", requests: 20_000, concurrency: 32 },
-  { operation: "CreateKeysAndCertificate", requests: 1_200, concurrency: 16 },
+  { operation: "DescribeThing", requests: 30_000 / DIVISOR, concurrency: 32 },
+  { operation: "UpdateThingShadow", requests: 20_000 / DIVISOR, concurrency: 32 },
+  { operation: "CreateKeysAndCertificate", requests: 1_200 / DIVISOR, concurrency: 16 },
 ];
 
 interface WorkerInput {
