@@ -27,7 +27,10 @@ export function decodeMasterKey(text: string): Buffer | null {
 const MASTER_KEY_HINT =
   "must be 32 random bytes as base64 or 64 hex digits (generate one with `openssl rand -base64 32`)";
 
-/** A list of strings: a JSON array, or one comma-separated string (environment variables). */
+/**
+ * A list of strings: a JSON array, one comma-separated string (environment variables), or an
+ * index-keyed section (`DeniedSerialNumbers__0=…`, as the host's configuration tree holds lists).
+ */
 function stringListOption(item: z.ZodType<string>, hint: string) {
   const error = (issue: { input?: unknown }) => `must be ${hint}; got ${JSON.stringify(issue.input)}`;
   return z
@@ -39,6 +42,12 @@ function stringListOption(item: z.ZodType<string>, hint: string) {
             .split(",")
             .map((s) => s.trim())
             .filter((s) => s.length > 0);
+        }
+        if (typeof value === "object" && !Array.isArray(value)) {
+          const entries = Object.entries(value);
+          if (entries.every(([key]) => /^\d+$/.test(key))) {
+            return entries.sort(([a], [b]) => Number(a) - Number(b)).map(([, item]) => item);
+          }
         }
         return value;
       },
@@ -93,10 +102,10 @@ export const FLEET_PROVISIONING_DEFAULTS: Readonly<Record<string, unknown>> = Ob
   ExpiryWarningWindowDays: 30,
   RotationCheckIntervalHours: 24,
   RotationCheckBatchSize: 1000,
-  DeniedSerialNumbers: [],
+  DeniedSerialNumbers: null,
   DeniedSerialNumbersFile: null,
   MasterKey: null,
-  PreviousMasterKeys: [],
+  PreviousMasterKeys: null,
   SignatureToleranceSeconds: 300,
   CredentialCacheSeconds: 10,
   BodyLimitBytes: 16_384,

@@ -34,6 +34,15 @@ describe("IoT:Aws:FleetProvisioning options", () => {
     assert.equal(options.masterKey, KEY);
   });
 
+  it("reads lists as the host's configuration tree holds them (index-keyed sections, {} for empty)", () => {
+    const options = parseFleetProvisioningOptions({
+      DeniedSerialNumbers: { "1": "SN-2", "0": "SN-1" },
+      PreviousMasterKeys: {},
+    });
+    assert.deepEqual(options.deniedSerialNumbers, ["SN-1", "SN-2"]);
+    assert.deepEqual(options.previousMasterKeys, []);
+  });
+
   for (const [key, value, expected] of [
     ["ExpiryWarningWindowDays", 0, "IoT:Aws:FleetProvisioning:ExpiryWarningWindowDays"],
     ["ExpiryWarningWindowDays", 181, "IoT:Aws:FleetProvisioning:ExpiryWarningWindowDays"],
