@@ -67,7 +67,8 @@ export const ALLOWED_GRANIT_IMPORTS: Readonly<Record<string, readonly string[]>>
 };
 
 // Statements start a line (multi-line import lists contain no ";"); dynamic imports may be anywhere.
-const STATIC_IMPORT = /^[ \t]*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^[ \t]*import\s*["']([^"']+)["']/gm;
+const STATIC_IMPORT =
+  /^[ \t]*(?:import|export)\b[^;]*?\bfrom\s*["']([^"']+)["']|^[ \t]*import\s*["']([^"']+)["']/gm;
 const DYNAMIC_IMPORT = /\bimport\s*\(\s*["']([^"']+)["']\s*\)/g;
 
 /** Bare and relative module specifiers imported by a TypeScript source text, in source order. */
