@@ -67,6 +67,11 @@ export interface HostOverrides {
   readonly clock?: Clock;
   /** @default a pino logger on stdout at `Logging:Level` */
   readonly logger?: PinoLogger;
+  /**
+   * Scopes of the generated operator token (embedded default, no `Auth:Tokens`); `main.ts` adds the
+   * fleet-provisioning scopes when the AWS bridge is wired. @default OPERATOR_SCOPES
+   */
+  readonly operatorScopes?: readonly string[];
 }
 
 export interface Host {
@@ -144,7 +149,12 @@ export async function createHost(config: HostConfig, overrides: HostOverrides = 
     let operatorToken: OperatorToken | null = null;
     if (tokens.size === 0) {
       operatorToken = loadOrCreateOperatorToken(dataDir);
-      tokens.add({ name: "operator", tenantId: null, scopes: OPERATOR_SCOPES, token: operatorToken.token });
+      tokens.add({
+        name: "operator",
+        tenantId: null,
+        scopes: overrides.operatorScopes ?? OPERATOR_SCOPES,
+        token: operatorToken.token,
+      });
     }
 
     const app = Fastify({
