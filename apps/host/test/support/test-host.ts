@@ -74,7 +74,7 @@ export interface TestHost {
 
 export async function startTestHost(
   target: DatabaseTarget,
-  options: { bodyLimitBytes?: number; beforeStart?: (host: Host) => void } = {},
+  options: { bodyLimitBytes?: number; beforeStart?: (host: Host) => unknown } = {},
 ): Promise<TestHost> {
   const dataDir = mkdtempSync(join(tmpdir(), "granit-host-test-"));
   const config = loadConfig({
@@ -108,7 +108,9 @@ export async function startTestHost(
       delivered.push(event);
     });
   }
-  options.beforeStart?.(host);
+  // Awaited only when it is a promise (a Fastify instance is thenable: awaiting it would make it ready).
+  const prepared = options.beforeStart?.(host);
+  if (prepared instanceof Promise) await prepared;
   await host.start();
 
   const call = async (method: string, path: string, callOptions: CallOptions = {}): Promise<ApiResponse> => {
