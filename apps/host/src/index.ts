@@ -10,6 +10,15 @@ export { type BearerAuthOptions, principalOf, useBearerAuth } from "./auth/beare
 export { loadOrCreateOperatorToken, OPERATOR_TOKEN_FILE, type OperatorToken } from "./auth/operator-token.ts";
 export { OPERATOR_SCOPES, type Scope, Scopes } from "./auth/scopes.ts";
 export { type Principal, type TokenRegistration, TokenRegistry } from "./auth/token-registry.ts";
+export { wireAwsBridge } from "./aws/aws-bridge.ts";
+export {
+  AWS_EMULATOR_SECTION,
+  AWS_SIMULATION_SECTION,
+  type AwsHostSettings,
+  readAwsHostSettings,
+  registerAwsHostSections,
+} from "./aws/aws-settings.ts";
+export { type AwsTarget, endpointsFromEnv, selectAwsTarget } from "./aws/aws-target.ts";
 export {
   FLEET_ADMIN_PREFIX,
   type FleetProvisioningAdminRoutesOptions,
