@@ -29,7 +29,9 @@ function emptyDir(): string {
 function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (key === "DATABASE_URL" || key === "GRANIT_CONFIG" || key.includes("__")) continue;
+    // AWS_*: an AWS account in the runner's environment would take the host off its emulator.
+    if (key === "DATABASE_URL" || key === "GRANIT_CONFIG" || key.includes("__") || key.startsWith("AWS_"))
+      continue;
     env[key] = value;
   }
   return { ...env, ...extra };
