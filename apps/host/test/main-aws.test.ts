@@ -3,6 +3,7 @@
  * on its in-process emulator (first line), keeps that emulator's account across a restart and runs a
  * simulated fleet; with `AWS_ENDPOINT_URL` it talks to that endpoint instead (here: an emulator the
  * test runs apart, standing in for an account); and it refuses what an AWS account cannot do.
+ * (`scripts/e2e-new-user.sh` runs the same loop with 20 devices on a fresh clone, through the CLI.)
  */
 import assert from "node:assert/strict";
 import { type ChildProcess, spawn } from "node:child_process";
@@ -153,6 +154,18 @@ describe("npm start with the AWS bridge (src/main.ts as a child process)", () =>
       return active.length === 2 ? active : null;
     });
     const binding = await api(first.url, token, "GET", `/api/iot/aws/bindings/${devices[0].id}`);
+    const desired = await api(first.url, token, "PUT", `/api/iot/devices/${devices[0].id}/shadow/desired`, {
+      firmware: "2.0.0",
+    });
+    const command = await eventually("the simulated device completed the firmware job", async () => {
+      const list = await api(first.url, token, "GET", `/api/iot/devices/${devices[0].id}/commands`);
+      const found = list.body.items?.find(
+        (c: { operation: string }) => c.operation === "shadow.applyDesiredState",
+      );
+      return found?.status === "Succeeded" ? found : null;
+    });
+    const upgraded = await api(first.url, token, "GET", `/api/iot/devices/${devices[0].id}`);
+    const shadow = await api(first.url, token, "GET", `/api/iot/devices/${devices[0].id}/shadow`);
     const metrics = await (await fetch(`${first.url}/metrics`)).text();
     assert.equal(await stop(first.running), 0);
     const second = await start(cwd, cleanEnv(), ["--simulate-devices", "2"]);
@@ -181,6 +194,16 @@ describe("npm start with the AWS bridge (src/main.ts as a child process)", () =>
       "SIM-0002",
     ]);
     assert.equal(binding.body.status, "Active");
+    assert.equal(desired.status, 200);
+    assert.deepEqual(command.parameters, { firmware: "2.0.0" });
+    assert.equal(command.executionStatus, "SUCCEEDED");
+    assert.equal(
+      upgraded.body.firmware,
+      "2.0.0",
+      "the simulated device's firmware report reached the device",
+    );
+    assert.equal(shadow.body.reported.firmware, "2.0.0");
+    assert.deepEqual(shadow.body.delta, {});
     assert.match(metrics, /^granit_iot_aws_binding_activated_total\{.*tenant_id="host"/m);
     assert.ok(existsSync(join(cwd, ".data", "emulator-state.json")));
     assert.match(second.running.stdout(), /^Fleet: .*\(master key in \.data\/fleet-master-key\)$/m);
