@@ -26,6 +26,7 @@ import {
   type SubscribeOptions,
   silentLogger,
   type TransactionScope,
+  tenantTag,
   uuidv7,
 } from "@granit/iot";
 import { metrics } from "@opentelemetry/api";
@@ -365,13 +366,21 @@ export class PostgresMessageBus implements MessageBus {
     const controller = new AbortController();
     this.#inFlight.set(id, controller);
     const signal = AbortSignal.any([controller.signal, this.#shutdown.signal]);
+    let event: DomainEvent | undefined;
+    let unreadable: unknown;
+    try {
+      event = (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as DomainEvent;
+    } catch (error) {
+      unreadable = error;
+    }
+    const tags = { handler: row.handler, event_type: row.event_type, tenant_id: tenantTag(event?.tenantId) };
     const run = async () => {
+      if (!event) throw unreadable;
       if (!subscription)
         throw new Error(`No handler '${row.handler}' for ${row.event_type} in this process.`);
       if (row.attempts > row.max_attempts) {
         throw new Error(`Lease expired ${row.attempts - 1} times (the worker died while handling it).`);
       }
-      const event = (typeof row.payload === "string" ? JSON.parse(row.payload) : row.payload) as DomainEvent;
       const context: DeliveryContext = {
         deliveryId: id,
         attempt: row.attempts,
@@ -382,20 +391,17 @@ export class PostgresMessageBus implements MessageBus {
       try {
         await subscription.handler(event, context);
       } finally {
-        this.#metrics.duration.record(performance.now() - started, {
-          handler: row.handler,
-          event_type: row.event_type,
-        });
+        this.#metrics.duration.record(performance.now() - started, tags);
       }
     };
     run()
       .then(
         () => {
-          this.#metrics.delivered.add(1, { handler: row.handler, event_type: row.event_type });
+          this.#metrics.delivered.add(1, tags);
           this.#completed.push(id);
           if (this.#completed.length >= this.#batchSize) void this.#flushCompleted();
         },
-        (error: unknown) => this.#fail(row, subscription, error),
+        (error: unknown) => this.#fail(row, subscription, error, tags),
       )
       .catch((error: unknown) =>
         this.#logger.error({ err: errorText(error), deliveryId: id }, "bus bookkeeping failed"),
@@ -406,15 +412,20 @@ export class PostgresMessageBus implements MessageBus {
       });
   }
 
-  async #fail(row: ClaimedRow, subscription: Subscription | undefined, error: unknown): Promise<void> {
+  async #fail(
+    row: ClaimedRow,
+    subscription: Subscription | undefined,
+    error: unknown,
+    tags: Record<string, string>,
+  ): Promise<void> {
     const dead = row.attempts >= row.max_attempts || row.attempts > row.max_attempts;
     const base = subscription?.backoffMs ?? this.#defaults.backoffMs;
     const cap = subscription?.maxBackoffMs ?? this.#defaults.maxBackoffMs;
     // Exponential backoff with full jitter over the upper half: spreads retries of a burst.
     const ceiling = Math.min(cap, base * 2 ** (row.attempts - 1));
     const backoffMs = Math.round(ceiling / 2 + Math.random() * (ceiling / 2));
-    this.#metrics.failed.add(1, { handler: row.handler, event_type: row.event_type });
-    if (dead) this.#metrics.dead.add(1, { handler: row.handler, event_type: row.event_type });
+    this.#metrics.failed.add(1, tags);
+    if (dead) this.#metrics.dead.add(1, tags);
     this.#logger[dead ? "error" : "warn"](
       {
         deliveryId: String(row.id),
