@@ -16,6 +16,7 @@ import {
 } from "./api-client.ts";
 import { integerArgument } from "./arguments.ts";
 import { BINDING_COMMANDS, RECONCILE_COMMANDS } from "./bindings.ts";
+import { BUS_COMMANDS } from "./bus.ts";
 import { CLAIM_CERTIFICATE_COMMANDS } from "./claim-certs.ts";
 import { ApiProblemError, CliError, HostUnreachableError, UsageError } from "./cli-errors.ts";
 import {
@@ -45,6 +46,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   ...DEVICE_COMMAND_COMMANDS,
   ...POLICY_COMMANDS,
   ...CLAIM_CERTIFICATE_COMMANDS,
+  ...BUS_COMMANDS,
 ];
 
 const GROUPS: Readonly<Record<string, string>> = {
@@ -54,6 +56,7 @@ const GROUPS: Readonly<Record<string, string>> = {
   commands: "device commands (AWS IoT jobs): send, status, cancel",
   policy: "the AWS IoT device policy: print, ensure",
   "claim-certs": "fleet-provisioning claim certificates: add, list, show, deactivate, activate",
+  bus: "the durable message bus: dead letters, requeue",
 };
 
 const GLOBAL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
