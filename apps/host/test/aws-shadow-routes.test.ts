@@ -42,6 +42,7 @@ for (const target of databaseTargets()) {
           shadow = registerAwsShadow({
             bus: host.bus,
             bindings,
+            devices: host.deviceStore,
             syncState: new PostgresShadowSyncStateStore(host.database),
             unitOfWork: host.database,
             dataClient: data,

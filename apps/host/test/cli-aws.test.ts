@@ -67,6 +67,7 @@ for (const target of databaseTargets()) {
           const shadow = registerAwsShadow({
             bus: host.bus,
             bindings,
+            devices: host.deviceStore,
             syncState: new PostgresShadowSyncStateStore(host.database),
             unitOfWork: host.database,
             dataClient: data,

@@ -207,6 +207,7 @@ export async function addGranitBundleIoTAws(
   const shadow = registerAwsShadow({
     bus,
     bindings,
+    devices: host.deviceStore,
     syncState: new PostgresShadowSyncStateStore(database),
     unitOfWork: database,
     dataClient: clients.iotData as AwsShadowDataClient,

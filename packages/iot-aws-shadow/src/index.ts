@@ -28,10 +28,17 @@ export {
   LifecycleShadowPushHandler,
   type LifecycleShadowPushHandlerDependencies,
   REPORTED_LIFECYCLE_STATUS,
+  type ReportedShadowStatus,
   SHADOW_LIFECYCLE_EVENT_TYPES,
   type ShadowLifecycleEvent,
   type ShadowPushResult,
+  type ShadowStatusPush,
 } from "./lifecycle-shadow-push-handler.ts";
+export {
+  ProvisionedShadowPushHandler,
+  type ProvisionedShadowPushHandlerDependencies,
+  REPORTED_DEVICE_STATUS,
+} from "./provisioned-shadow-push-handler.ts";
 export {
   AWS_SHADOW_HANDLERS,
   type AwsShadow,

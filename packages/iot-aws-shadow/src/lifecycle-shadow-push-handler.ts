@@ -17,6 +17,10 @@
  *    same `updatedAt` (the claim's instant, which is also `lastShadowReportedAt`) unless the shadow
  *    already shows exactly that status and instant.
  *
+ * The same path serves `ProvisionedShadowPushHandler`, which pushes the device's current status with
+ * its current `version` when the binding becomes Active (`push(request)`): a version is a version,
+ * whoever claims it, so that catch-up and the lifecycle events order against each other.
+ *
  * A thing without a shadow first gets an empty one (`{"state":{"reported":{}}}`, no version: harmless
  * whoever wins), so the status itself is always written under compare-and-set. (`version` on a
  * missing shadow is not portable: moto answers it with a 500.) Should AWS ever refuse the empty
@@ -31,6 +35,7 @@ import {
   type DeviceSuspendedEvent,
   type Logger,
   silentLogger,
+  type TenantId,
 } from "@granit/iot";
 import {
   type AwsThingBinding,
@@ -51,6 +56,22 @@ export const REPORTED_LIFECYCLE_STATUS = Object.freeze({
   DeviceSuspendedEvent: "Suspended",
   DeviceReactivatedEvent: "Active",
 } as const satisfies Record<ShadowLifecycleEvent["type"], string>);
+
+/** A `reported.status` value: `"Active"` or `"Suspended"`. */
+export type ReportedShadowStatus = (typeof REPORTED_LIFECYCLE_STATUS)[keyof typeof REPORTED_LIFECYCLE_STATUS];
+
+/**
+ * One status push: the device's status as of `deviceVersion` (`Device.version` right after the
+ * change that set it). Pushes are ordered by `deviceVersion`, whoever asks for them.
+ */
+export interface ShadowStatusPush {
+  readonly tenantId: TenantId | null;
+  readonly deviceId: string;
+  readonly deviceVersion: number;
+  readonly status: ReportedShadowStatus;
+  /** What asked for the push (an event type), for the logs. */
+  readonly trigger: string;
+}
 
 /** The event types `LifecycleShadowPushHandler` subscribes to. */
 export const SHADOW_LIFECYCLE_EVENT_TYPES = Object.freeze(
@@ -92,40 +113,58 @@ export class LifecycleShadowPushHandler {
   }
 
   /** Handles one delivery. Throws (so the bus redelivers) when AWS or the database failed. */
-  async handle(event: ShadowLifecycleEvent, signal?: AbortSignal): Promise<ShadowPushResult> {
+  handle(event: ShadowLifecycleEvent, signal?: AbortSignal): Promise<ShadowPushResult> {
+    return this.push(
+      {
+        tenantId: event.tenantId,
+        deviceId: event.deviceId,
+        deviceVersion: event.deviceVersion,
+        status: REPORTED_LIFECYCLE_STATUS[event.type],
+        trigger: event.type,
+      },
+      signal,
+    );
+  }
+
+  /**
+   * Pushes `request.status` unless a newer (or the same) device version was already claimed — the
+   * claim, compare-and-set and metrics of `handle`, for any caller. Throws when AWS or the database
+   * failed.
+   */
+  async push(request: ShadowStatusPush, signal?: AbortSignal): Promise<ShadowPushResult> {
+    const about = {
+      deviceId: request.deviceId,
+      deviceVersion: request.deviceVersion,
+      trigger: request.trigger,
+    };
     try {
-      const result = await this.#handle(event, signal);
-      if (result.pushed) this.#deps.metrics.pushed(event.tenantId, result.status);
+      const result = await this.#push(request, signal);
+      if (result.pushed) this.#deps.metrics.pushed(request.tenantId, result.status);
       else if (result.reason !== "already_reported")
-        this.#deps.metrics.pushSkipped(event.tenantId, result.reason);
+        this.#deps.metrics.pushSkipped(request.tenantId, result.reason);
       this.#logger.debug(
-        { deviceId: event.deviceId, deviceVersion: event.deviceVersion, eventType: event.type, ...result },
-        result.pushed ? "reported status pushed to the shadow" : "lifecycle event pushed nothing",
+        { ...about, ...result },
+        result.pushed ? "reported status pushed to the shadow" : "status push pushed nothing",
       );
       return result;
     } catch (error) {
-      this.#deps.metrics.pushFailed(event.tenantId, awsErrorName(error));
+      this.#deps.metrics.pushFailed(request.tenantId, awsErrorName(error));
       this.#logger.warn(
-        {
-          deviceId: event.deviceId,
-          deviceVersion: event.deviceVersion,
-          eventType: event.type,
-          error: awsErrorName(error),
-        },
+        { ...about, error: awsErrorName(error) },
         "pushing the reported status to the shadow failed; the event will be redelivered",
       );
       throw error;
     }
   }
 
-  async #handle(event: ShadowLifecycleEvent, signal: AbortSignal | undefined): Promise<ShadowPushResult> {
+  async #push(request: ShadowStatusPush, signal: AbortSignal | undefined): Promise<ShadowPushResult> {
     if (!this.#deps.options.autoPushLifecycleStatus) return { pushed: false, reason: "disabled" };
-    const claim = await this.#claim(event);
+    const claim = await this.#claim(request);
     if ("reason" in claim) return { pushed: false, reason: claim.reason };
-    const status = REPORTED_LIFECYCLE_STATUS[event.type];
+    const { status } = request;
     const updatedAt = claim.reportedAt.toISOString();
     const thingName = claim.binding.thingName.value;
-    const context = { tenantId: event.tenantId, signal };
+    const context = { tenantId: request.tenantId, signal };
 
     let unconditional = false;
     for (let attempt = 1; attempt <= MAX_PUSH_ATTEMPTS; attempt++) {
@@ -138,10 +177,10 @@ export class LifecycleShadowPushHandler {
       if (reported?.status === status && reported.updatedAt === updatedAt) {
         return { pushed: false, reason: "already_reported" };
       }
-      const current = await this.#deps.bindings.findByDevice(event.deviceId, event.tenantId);
+      const current = await this.#deps.bindings.findByDevice(request.deviceId, request.tenantId);
       if (!current || !SHADOW_SYNC_STATES.has(current.provisioningStatus))
         return { pushed: false, reason: "not_active" };
-      if (current.shadowReportedDeviceVersion !== event.deviceVersion)
+      if (current.shadowReportedDeviceVersion !== request.deviceVersion)
         return { pushed: false, reason: "superseded" };
       const version = shadow ? shadow.version : undefined;
       try {
@@ -169,21 +208,21 @@ export class LifecycleShadowPushHandler {
     }
   }
 
-  /** Step 1: the binding records this event as the newest reported one (optimistically), or says why not. */
+  /** Step 1: the binding records this version as the newest reported one (optimistically), or says why not. */
   async #claim(
-    event: ShadowLifecycleEvent,
+    request: ShadowStatusPush,
   ): Promise<{ binding: AwsThingBinding; reportedAt: Date } | { reason: ShadowPushSkipReason }> {
     for (let attempt = 1; ; attempt++) {
-      const binding = await this.#deps.bindings.findByDevice(event.deviceId, event.tenantId);
+      const binding = await this.#deps.bindings.findByDevice(request.deviceId, request.tenantId);
       if (!binding) return { reason: "no_binding" };
       if (!SHADOW_SYNC_STATES.has(binding.provisioningStatus)) return { reason: "not_active" };
       const recorded = binding.shadowReportedDeviceVersion;
-      if (recorded !== null && event.deviceVersion < recorded) return { reason: "stale" };
-      if (recorded === event.deviceVersion && binding.lastShadowReportedAt) {
-        return { binding, reportedAt: binding.lastShadowReportedAt }; // redelivery of the claimed event
+      if (recorded !== null && request.deviceVersion < recorded) return { reason: "stale" };
+      if (recorded === request.deviceVersion && binding.lastShadowReportedAt) {
+        return { binding, reportedAt: binding.lastShadowReportedAt }; // redelivery of the claimed version
       }
       const reportedAt = this.#deps.clock.now();
-      binding.recordShadowReported(event.deviceVersion, { at: reportedAt, by: ACTOR });
+      binding.recordShadowReported(request.deviceVersion, { at: reportedAt, by: ACTOR });
       try {
         await this.#deps.bindings.update(binding);
         return { binding, reportedAt };

@@ -1,11 +1,13 @@
 /**
  * One call that wires the shadow bridge into a host (the bundle calls it): subscribes the lifecycle
- * push and the sync-state tracking on the durable bus, and returns the delta source as a background
- * service plus the `DeviceShadowService` the HTTP routes use.
+ * push, the catch-up push of a binding that becomes Active and the sync-state tracking on the durable
+ * bus, and returns the delta source as a background service plus the `DeviceShadowService` the HTTP
+ * routes use.
  *
  * ```ts
  * const shadow = registerAwsShadow({
- *   bus: host.bus, bindings, syncState: new PostgresShadowSyncStateStore(database), unitOfWork: database,
+ *   bus: host.bus, bindings, devices: host.deviceStore,
+ *   syncState: new PostgresShadowSyncStateStore(database), unitOfWork: database,
  *   dataClient: new IoTDataPlaneClient({ maxAttempts: 1, endpoint }), callPolicy,
  *   options: parseAwsShadowOptions(config.IoT?.Aws?.Shadow), clock, logger,
  * });
@@ -15,6 +17,7 @@
 import type { IoTDataPlaneClient } from "@aws-sdk/client-iot-data-plane";
 import {
   type Clock,
+  type DeviceStore,
   type Logger,
   type MessageBus,
   silentLogger,
@@ -39,6 +42,7 @@ import {
   SHADOW_LIFECYCLE_EVENT_TYPES,
   type ShadowLifecycleEvent,
 } from "./lifecycle-shadow-push-handler.ts";
+import { ProvisionedShadowPushHandler } from "./provisioned-shadow-push-handler.ts";
 import { ShadowDeltaPoller } from "./shadow-delta-poller.ts";
 import { ShadowMetrics } from "./shadow-metrics.ts";
 import { type AwsShadowOptions, defaultAwsShadowOptions } from "./shadow-options.ts";
@@ -50,12 +54,19 @@ export const AWS_SHADOW_HANDLERS = Object.freeze({
   lifecycle: "granit.iot.aws.shadow.lifecycle",
   /** `AwsThingProvisionedEvent` → the binding's shadow is polled from now on. */
   syncState: "granit.iot.aws.shadow.sync-state",
+  /**
+   * `AwsThingProvisionedEvent` → the device's current status (catches up on a lifecycle push skipped
+   * while the binding was provisioning).
+   */
+  provisionedStatus: "granit.iot.aws.shadow.provisioned-status",
 });
 
 /** What `registerAwsShadow` needs. */
 export interface AwsShadowDependencies {
   readonly bus: MessageBus;
   readonly bindings: AwsThingBindingStore;
+  /** The host's device store: the catch-up push reads the device's status when its binding becomes Active. */
+  readonly devices: DeviceStore;
   /** `PostgresShadowSyncStateStore` of `@granit/iot-aws-postgres`. */
   readonly syncState: ShadowSyncStateStore;
   /** The database (its transactions join the bus's outbox). */
@@ -95,6 +106,7 @@ export interface AwsShadow {
   /** For the shadow HTTP routes. */
   readonly shadows: DeviceShadowService;
   readonly pushHandler: LifecycleShadowPushHandler;
+  readonly provisionedPushHandler: ProvisionedShadowPushHandler;
   readonly deltaHandler: DesiredStateDeltaHandler;
   readonly deltaSource: DeltaSource;
   readonly client: ThingShadowClient;
@@ -111,7 +123,7 @@ export function registerAwsShadow(dependencies: AwsShadowDependencies): AwsShado
     perThingRequestsPerSecond: options.perThingRequestsPerSecond,
     scheduler,
   });
-  const { bus, bindings, syncState } = dependencies;
+  const { bus, bindings, devices, syncState } = dependencies;
 
   const pushHandler = new LifecycleShadowPushHandler({
     bindings,
@@ -126,6 +138,19 @@ export function registerAwsShadow(dependencies: AwsShadowDependencies): AwsShado
       await pushHandler.handle(event, delivery.signal);
     });
   }
+  const provisionedPushHandler = new ProvisionedShadowPushHandler({
+    devices,
+    push: pushHandler,
+    metrics,
+    logger,
+  });
+  bus.subscribe<AwsThingProvisionedEvent>(
+    "AwsThingProvisionedEvent",
+    AWS_SHADOW_HANDLERS.provisionedStatus,
+    async (event, delivery) => {
+      await provisionedPushHandler.handle(event, delivery.signal);
+    },
+  );
   bus.subscribe<AwsThingProvisionedEvent>(
     "AwsThingProvisionedEvent",
     AWS_SHADOW_HANDLERS.syncState,
@@ -166,6 +191,7 @@ export function registerAwsShadow(dependencies: AwsShadowDependencies): AwsShado
     ],
     shadows: new DeviceShadowService({ bindings, shadows: client }),
     pushHandler,
+    provisionedPushHandler,
     deltaHandler,
     deltaSource,
     client,

@@ -9,8 +9,18 @@ import { type Counter, type Histogram, type Meter, metrics } from "@opentelemetr
 
 export const AWS_SHADOW_METER_NAME = "granit.iot.aws.shadow";
 
-/** Why a lifecycle event pushed nothing. */
-export type ShadowPushSkipReason = "disabled" | "no_binding" | "not_active" | "stale" | "superseded";
+/**
+ * Why a status push pushed nothing. `no_device` and `not_reportable` (a Provisioning or
+ * Decommissioned device) come only from the catch-up push when a binding becomes Active.
+ */
+export type ShadowPushSkipReason =
+  | "disabled"
+  | "no_binding"
+  | "not_active"
+  | "stale"
+  | "superseded"
+  | "no_device"
+  | "not_reportable";
 
 /** What one poll of one binding found. */
 export type ShadowPollOutcome = "delta" | "in_sync" | "not_found" | "malformed" | "throttled" | "error";
@@ -33,7 +43,7 @@ export class ShadowMetrics {
     });
     this.#pushSkipped = meter.createCounter("granit.iot.aws.shadow.push.skipped", {
       description:
-        "Lifecycle events that pushed nothing, by reason (disabled, no_binding, not_active, stale, superseded).",
+        "Status pushes that pushed nothing, by reason (disabled, no_binding, not_active, stale, superseded, no_device, not_reportable).",
     });
     this.#polls = meter.createCounter("granit.iot.aws.shadow.polls", {
       description:

@@ -15,7 +15,9 @@ import {
   change,
   deviceOf,
   openWorld,
+  provisioningDevice,
   readShadow,
+  sagaMakesActive,
   TENANT_A,
   updateShadow,
 } from "./support/world.ts";
@@ -35,9 +37,11 @@ for (const target of databaseTargets()) {
       const bus = new PostgresMessageBus(world.tdb.database, { pollIntervalMs: 20 });
       const testMetrics = new TestMetrics();
       const bindings = world.bindings;
+      const devices = new PostgresDeviceStore(world.tdb.database, bus);
       const shadow = registerAwsShadow({
         bus,
         bindings,
+        devices,
         syncState: world.syncState,
         unitOfWork: world.tdb.database,
         dataClient: world.data,
@@ -57,11 +61,12 @@ for (const target of databaseTargets()) {
       await bus.start();
       try {
         const handlers = await world.tdb.database.execute<{ event_type: string; handler: string }>(
-          "SELECT event_type, handler FROM iot_bus_subscriptions WHERE handler LIKE 'granit.iot.aws.shadow.%' ORDER BY 1",
+          "SELECT event_type, handler FROM iot_bus_subscriptions WHERE handler LIKE 'granit.iot.aws.shadow.%' ORDER BY 1, 2",
         );
         assert.deepEqual(
           handlers.map((h) => `${h.event_type} → ${h.handler}`),
           [
+            `AwsThingProvisionedEvent → ${AWS_SHADOW_HANDLERS.provisionedStatus}`,
             `AwsThingProvisionedEvent → ${AWS_SHADOW_HANDLERS.syncState}`,
             `DeviceActivatedEvent → ${AWS_SHADOW_HANDLERS.lifecycle}`,
             `DeviceReactivatedEvent → ${AWS_SHADOW_HANDLERS.lifecycle}`,
@@ -75,7 +80,6 @@ for (const target of databaseTargets()) {
         assert.equal((await world.syncState.find(binding.id))?.thingName, binding.thingName.value);
 
         // The device is activated through its own store: the event reaches the push handler.
-        const devices = new PostgresDeviceStore(world.tdb.database, bus);
         const device = deviceOf(world, binding);
         await devices.add(device);
         device.activate(change(world, "operator"));
@@ -96,6 +100,46 @@ for (const target of databaseTargets()) {
         assert.equal(received[0]?.tenantId, TENANT_A);
         assert.equal(await testMetrics.sum("granit.iot.aws.shadow.pushes", { tenant_id: TENANT_A }), 1);
         assert.equal(await testMetrics.sum("granit.iot.aws.shadow.deltas.published"), 1);
+      } finally {
+        await bus.stop();
+        await world.dispose();
+      }
+    });
+
+    it("pushes the status of a device activated before the saga made its binding Active", async () => {
+      const world = await openWorld(target);
+      const bus = new PostgresMessageBus(world.tdb.database, { pollIntervalMs: 20 });
+      const testMetrics = new TestMetrics();
+      const devices = new PostgresDeviceStore(world.tdb.database, bus);
+      registerAwsShadow({
+        bus,
+        bindings: world.bindings,
+        devices,
+        syncState: world.syncState,
+        unitOfWork: world.tdb.database,
+        dataClient: world.data,
+        callPolicy: world.policy,
+        clock: world.clock,
+        scheduler: world.scheduler,
+        meter: testMetrics.meter,
+      });
+      await bus.start();
+      try {
+        // Created and activated at once (the README's curl example): the binding is still Pending.
+        const { device, binding, thing } = await provisioningDevice(world, devices);
+        device.activate(change(world, "operator"));
+        await devices.update(device);
+        await bus.drain();
+        assert.equal(
+          await testMetrics.sum("granit.iot.aws.shadow.push.skipped", { reason: "not_active" }),
+          1,
+        );
+
+        await sagaMakesActive(world, binding);
+        await bus.drain();
+
+        assert.equal((await readShadow(world, thing)).state.reported.status, "Active");
+        assert.equal(await testMetrics.sum("granit.iot.aws.shadow.pushes", { status: "Active" }), 1);
       } finally {
         await bus.stop();
         await world.dispose();

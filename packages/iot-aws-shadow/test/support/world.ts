@@ -11,7 +11,14 @@ import {
   UpdateThingShadowCommand,
 } from "@aws-sdk/client-iot-data-plane";
 import { type Emulator, startEmulator } from "@granit/aws-iot-emulator";
-import { type ChangeContext, type Clock, Device, type DomainEvent, uuidv7 } from "@granit/iot";
+import {
+  type ChangeContext,
+  type Clock,
+  Device,
+  type DeviceStore,
+  type DomainEvent,
+  uuidv7,
+} from "@granit/iot";
 import {
   AwsCallPolicy,
   AwsThingBinding,
@@ -178,6 +185,38 @@ export async function activeBinding(
   );
   await world.bindings.add(binding);
   return binding;
+}
+
+/** A device in Provisioning and its binding in Pending (the saga has just started), both stored. */
+export async function provisioningDevice(
+  world: World,
+  devices: DeviceStore,
+  tenantId: string | null = TENANT_A,
+): Promise<{ device: Device; binding: AwsThingBinding; thing: string }> {
+  const thingName = ThingName.from(tenantId, `PV-${String(++serial).padStart(5, "0")}`);
+  const device = Device.provision(
+    { tenantId, serialNumber: thingName.serialNumber, model: "GW-100", firmware: "1.0.0" },
+    change(world, "operator"),
+  );
+  await devices.add(device);
+  const binding = AwsThingBinding.create({ deviceId: device.id, tenantId, thingName }, change(world, "saga"));
+  await world.bindings.add(binding);
+  return { device, binding, thing: thingName.value };
+}
+
+/** What the provisioning saga does: Thing, key, certificate, secret — then Active (raising the event). */
+export async function sagaMakesActive(world: World, binding: AwsThingBinding): Promise<void> {
+  const thing = binding.thingName.value;
+  const created = await world.iot.send(new CreateThingCommand({ thingName: thing }));
+  const { region, accountId } = world.aws;
+  const at = change(world, "saga");
+  binding.recordThingCreated(created.thingArn ?? "", at);
+  binding.recordKeyEscrowed(`arn:aws:secretsmanager:${region}:${accountId}:secret:iot/${thing}-AbC123`, at);
+  binding.recordCertificateIssued(`arn:aws:iot:${region}:${accountId}:cert/${"c".repeat(64)}`, at);
+  binding.recordSecretStored(at);
+  await world.bindings.update(binding);
+  binding.markActive(change(world, "saga"));
+  await world.bindings.update(binding); // commits AwsThingProvisionedEvent with the Active binding
 }
 
 /** The device of a binding; its lifecycle methods raise the events the push handler consumes. */
