@@ -19,7 +19,6 @@ import { TENANT_A, TOKENS } from "./support/test-host.ts";
 
 /**
  * Prometheus names: dots become underscores; every meter is the `otel_scope_name` of its series.
- * The bus meter (`@granit/iot-postgres`) tags handler and event type, not the tenant.
  */
 const METERS = {
   "granit.iot.aws.provisioning": ["granit_iot_aws_thing_created", "granit_iot_aws_binding_activated"],
@@ -101,7 +100,6 @@ for (const target of databaseTargets()) {
       assert.equal(scrape.status, 200);
       const series = scrape.text.split("\n").filter((line) => line && !line.startsWith("#"));
       for (const [meter, instruments] of Object.entries(METERS)) {
-        const tenantTagged = meter !== "granit.iot.bus";
         for (const instrument of instruments) {
           const found = series.filter(
             (line) =>
@@ -111,7 +109,7 @@ for (const target of databaseTargets()) {
           );
           assert.ok(found.length > 0, `${instrument} of meter ${meter} is missing from /metrics`);
           assert.ok(
-            !tenantTagged || found.some((line) => line.includes(`tenant_id="${TENANT_A}"`)),
+            found.some((line) => line.includes(`tenant_id="${TENANT_A}"`)),
             `${instrument} has no series tagged tenant_id="${TENANT_A}":\n${found.join("\n")}`,
           );
         }
