@@ -31,6 +31,7 @@ import { useBearerAuth } from "./auth/bearer-auth.ts";
 import { loadOrCreateOperatorToken, type OperatorToken } from "./auth/operator-token.ts";
 import { OPERATOR_SCOPES } from "./auth/scopes.ts";
 import { TokenRegistry } from "./auth/token-registry.ts";
+import { registerDeadLetterRoutes } from "./bus/dead-letter-routes.ts";
 import type { HostConfig } from "./config/host-config.ts";
 import { DeviceService } from "./devices/device-service.ts";
 import { registerDeviceRoutes } from "./devices/routes.ts";
@@ -200,6 +201,7 @@ export async function createHost(config: HostConfig, overrides: HostOverrides = 
       },
       { prefix: "/api/iot/devices" },
     );
+    await registerDeadLetterRoutes(app, { tokens, bus });
 
     const migrations: HostMigration[] = [];
     const services: BackgroundService[] = [];

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { databaseTargets } from "@granit/iot-postgres/testing";
-import { registerDeadLetterRoutes } from "../src/bus/dead-letter-routes.ts";
 import { granitIot, removeTempDirs } from "./cli-fixtures/run-cli.ts";
 import { startTestHost, type TestHost, TOKENS } from "./support/test-host.ts";
 
@@ -15,7 +14,7 @@ for (const target of databaseTargets()) {
 
     before(async () => {
       t = await startTestHost(target, {
-        beforeStart: async (host) => {
+        beforeStart: (host) => {
           host.bus.subscribe(
             "DeviceProvisionedEvent",
             "test.flaky-projection",
@@ -25,7 +24,6 @@ for (const target of databaseTargets()) {
             },
             { maxAttempts: 2, backoffMs: 5, maxBackoffMs: 10 },
           );
-          await registerDeadLetterRoutes(host.app, { tokens: host.tokens, bus: host.bus });
         },
       });
     });

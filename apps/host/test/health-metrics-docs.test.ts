@@ -100,6 +100,8 @@ for (const target of databaseTargets()) {
       assert.equal(json.body.openapi, "3.1.0");
       assert.deepEqual(json.body.components.securitySchemes.bearerAuth, { type: "http", scheme: "bearer" });
       assert.deepEqual(Object.keys(json.body.paths).sort(), [
+        "/api/iot/bus/dead-letters",
+        "/api/iot/bus/dead-letters/{id}/retry",
         "/api/iot/devices",
         "/api/iot/devices/{id}",
         "/api/iot/devices/{id}/activate",
