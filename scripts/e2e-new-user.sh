@@ -201,8 +201,10 @@ JS
 ok "the emulator's inventory matches the database: $(( devices - decommission )) things, certificates and secrets, none for the $decommission decommissioned"
 
 kill -TERM -- "-$host_pid" 2>/dev/null || true
+# npm and node both get the signal; node may still be shutting down when npm is gone.
+stopped() { grep -q '"msg":"host stopped"' "$work/start.log" && ! kill -0 -- "-$host_pid" 2>/dev/null; }
+wait_until "the host stopping gracefully on SIGTERM" 120 1 stopped
 wait "$host_pid" 2>/dev/null || true
 host_pid=""
-grep -q '"msg":"host stopped"' "$work/start.log" || die "the host did not stop gracefully on SIGTERM"
-ok "SIGTERM: the host stopped gracefully"
+ok "SIGTERM: the host stopped gracefully (HTTP, services, bus, database, then the emulator)"
 say "new-user end to end: all checks passed"
