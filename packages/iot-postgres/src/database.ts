@@ -93,6 +93,8 @@ export class Database implements UnitOfWork {
   readonly #pgliteUnlisten: (() => Promise<void>)[] = [];
   readonly #clientConfig: pg.ClientConfig | null;
   #lockSession: Promise<pg.Client> | null = null;
+  /** The lock session's queries, one at a time (node-postgres refuses concurrent queries on one client from pg@9). */
+  #lockQueries: Promise<unknown> = Promise.resolve();
   readonly #heldLocks = new Map<string, AbortController>();
   #closed = false;
 
@@ -305,20 +307,31 @@ export class Database implements UnitOfWork {
     held.set(lockKey, controller);
     try {
       if (this.#pglite) return { acquired: true, value: await work(controller.signal) };
-      const session = await this.#openLockSession();
-      const result = await session.query<{ ok: boolean }>(
+      const acquired = await this.#lockQuery(
         "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok",
-        [lockKey],
+        lockKey,
       );
-      if (result.rows[0]?.ok !== true) return { acquired: false };
+      if (!acquired) return { acquired: false };
       try {
         return { acquired: true, value: await work(controller.signal) };
       } finally {
-        await session.query("SELECT pg_advisory_unlock(hashtextextended($1, 0))", [lockKey]).catch(() => {}); // a lost session released it already
+        const unlock = "SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS ok";
+        await this.#lockQuery(unlock, lockKey).catch(() => {}); // a lost session released it already
       }
     } finally {
       if (held.get(lockKey) === controller) held.delete(lockKey);
     }
+  }
+
+  /** One lock/unlock on the lock session, queued behind the ones already sent; answers `ok`. */
+  #lockQuery(sql: string, lockKey: string): Promise<boolean> {
+    const run = this.#lockQueries.then(async () => {
+      const session = await this.#openLockSession();
+      const result = await session.query<{ ok: boolean }>(sql, [lockKey]);
+      return result.rows[0]?.ok === true;
+    });
+    this.#lockQueries = run.catch(() => {});
+    return run;
   }
 
   /** The connection holding this handle's advisory locks; its loss aborts every holder. */
