@@ -7,6 +7,7 @@ import {
   ManualScheduler,
   ThingName,
 } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   ClaimCertificateRotationCheckService,
   FleetProvisioningMetrics,
@@ -21,7 +22,6 @@ import {
   TENANT_A,
   TENANT_B,
 } from "./support/fleet-fixture.ts";
-import { TestMetrics } from "./support/test-metrics.ts";
 
 const DAY = 86_400_000;
 const T0 = Date.parse(START);
@@ -75,7 +75,7 @@ for (const target of databaseTargets()) {
       await jitp("DEV-LATER", id("unregistered-day-90"), 90); // never
 
       const scheduler = new ManualScheduler(START);
-      const metrics = new TestMetrics();
+      const metrics = new TestMetrics("granit.iot.aws.fleet_provisioning");
       const other = postgresFleetProvisioningStores(await fx.tdb.openAnother(), fx.bus);
       const options = {
         expiryWarningWindowDays: 30,

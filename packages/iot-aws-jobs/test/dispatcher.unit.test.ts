@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, beforeEach, describe, it } from "node:test";
 import { ManualClock, uuidv7 } from "@granit/iot";
 import { AwsCallPolicy, AwsCallRetriesExhaustedError, TrackedJobStatus } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import { IOTAWS_MIGRATIONS, PostgresJobTrackingStore } from "@granit/iot-aws-postgres";
 import { IOT_MIGRATIONS, PostgresMessageBus } from "@granit/iot-postgres";
 import { databaseTargets, type TestDatabase } from "@granit/iot-postgres/testing";
@@ -21,7 +22,6 @@ import {
   JobIdConflictError,
   JobStatusPoller,
 } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 
 const ACCOUNT = "arn:aws:iot:eu-west-1:123456789012";
 const THING = `${ACCOUNT}:thing/t00000000000000000000000000000000-SN-1`;
@@ -92,7 +92,7 @@ for (const target of databaseTargets()) {
         jobId: input.jobId,
         jobArn: `${ACCOUNT}:job/${input.jobId}`,
       }));
-      metrics = new TestMetrics();
+      metrics = new TestMetrics("granit.iot.aws.jobs");
       dispatcher = new AwsIoTJobsCommandDispatcher({
         iot: policy.forClient(iot, "iot"),
         trackingStore: store,

@@ -6,10 +6,10 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { DeviceDesiredStateChangedEvent } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import { PostgresDeviceStore, PostgresMessageBus } from "@granit/iot-postgres";
 import { databaseTargets } from "@granit/iot-postgres/testing";
 import { AWS_SHADOW_HANDLERS, registerAwsShadow } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 import {
   activeBinding,
   change,
@@ -35,7 +35,7 @@ for (const target of databaseTargets()) {
     it("pushes lifecycle statuses and publishes desired states through the bus it was given", async () => {
       const world = await openWorld(target);
       const bus = new PostgresMessageBus(world.tdb.database, { pollIntervalMs: 20 });
-      const testMetrics = new TestMetrics();
+      const testMetrics = new TestMetrics("granit.iot.aws.shadow");
       const bindings = world.bindings;
       const devices = new PostgresDeviceStore(world.tdb.database, bus);
       const shadow = registerAwsShadow({
@@ -109,7 +109,7 @@ for (const target of databaseTargets()) {
     it("pushes the status of a device activated before the saga made its binding Active", async () => {
       const world = await openWorld(target);
       const bus = new PostgresMessageBus(world.tdb.database, { pollIntervalMs: 20 });
-      const testMetrics = new TestMetrics();
+      const testMetrics = new TestMetrics("granit.iot.aws.shadow");
       const devices = new PostgresDeviceStore(world.tdb.database, bus);
       registerAwsShadow({
         bus,

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { UpdateThingShadowCommand } from "@aws-sdk/client-iot-data-plane";
 import { ThingName } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import { PostgresShadowSyncStateStore } from "@granit/iot-aws-postgres";
 import { databaseTargets } from "@granit/iot-postgres/testing";
 import {
@@ -16,7 +17,6 @@ import {
   ShadowMetrics,
   ThingShadowClient,
 } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 import { hookedDataClient, openWorld, TENANT_A, type World } from "./support/world.ts";
 
 const BINDINGS = 10_000;
@@ -54,7 +54,7 @@ for (const target of databaseTargets()) {
       }
       const reads = new Map<string, number>();
       const host = (syncState: PostgresShadowSyncStateStore) => {
-        const metrics = new ShadowMetrics(new TestMetrics().meter);
+        const metrics = new ShadowMetrics(new TestMetrics("granit.iot.aws.shadow").meter);
         const options = { ...defaultAwsShadowOptions(), pollConcurrency: 32 };
         const shadows = new ThingShadowClient(
           hookedDataClient(world.data, {

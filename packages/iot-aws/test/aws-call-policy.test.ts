@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import type { ReadinessGate } from "@granit/iot";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   type AwsCallOptions,
   AwsCallPolicy,
@@ -10,7 +11,6 @@ import {
   ManualScheduler,
   operationName,
 } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 
 // Commands shaped like AWS SDK v3 commands: the class name is the operation + "Command".
 class DescribeThingCommand {

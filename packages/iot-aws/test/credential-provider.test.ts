@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   AwsCredentialsNotReadyError,
   type AwsIoTCredentialLoader,
@@ -8,7 +9,6 @@ import {
   type LoadedAwsIoTCredentials,
   ManualScheduler,
 } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 
 const ROTATING: AwsIoTCredentialOptions = {
   fleetCredentialSecretArn: "arn:aws:secretsmanager:eu-west-1:123456789012:secret:fleet/keys-AbC123",

@@ -7,6 +7,7 @@ import { after, before, beforeEach, describe, it } from "node:test";
 // biome-ignore lint/style/noRestrictedImports: integration test drives the real SDK client; src/ stays SDK-free.
 import { CreateThingCommand, DescribeThingCommand, IoTClient } from "@aws-sdk/client-iot";
 import { type Emulator, startEmulator } from "@granit/aws-iot-emulator";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   AwsCallPolicy,
   AwsCredentialsNotReadyError,
@@ -16,7 +17,6 @@ import {
   ManualScheduler,
   ThingName,
 } from "../src/index.ts";
-import { TestMetrics } from "./support/metrics.ts";
 
 const TENANT = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 const FLEET_SECRET = "arn:aws:secretsmanager:us-east-1:000000000000:secret:fleet/keys-AbC123";

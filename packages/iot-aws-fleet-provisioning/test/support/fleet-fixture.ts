@@ -6,6 +6,7 @@
  */
 import { type DomainEvent, ManualClock } from "@granit/iot";
 import { ManualScheduler } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   createFleetProvisioning,
   FLEET_PROVISIONING_PREFIX,
@@ -25,7 +26,6 @@ import {
 import { IOT_MIGRATIONS, PostgresDeviceStore, PostgresMessageBus } from "@granit/iot-postgres";
 import type { DatabaseTarget, TestDatabase } from "@granit/iot-postgres/testing";
 import Fastify, { type FastifyInstance, type LightMyRequestResponse } from "fastify";
-import { TestMetrics } from "./test-metrics.ts";
 
 export const TENANT_A = "0194a5e0-aaaa-7aaa-8aaa-aaaaaaaaaaaa";
 export const TENANT_B = "0194a5e0-bbbb-7bbb-8bbb-bbbbbbbbbbbb";
@@ -91,7 +91,7 @@ export async function openFleetFixture(
   const devices = new PostgresDeviceStore(tdb.database, bus);
   const bindings = new PostgresAwsThingBindingStore(tdb.database, bus);
   const stores = postgresFleetProvisioningStores(tdb.database, bus);
-  const metrics = new TestMetrics();
+  const metrics = new TestMetrics("granit.iot.aws.fleet_provisioning");
   const fleet = await createFleetProvisioning({
     options: parseFleetProvisioningOptions({ MasterKey: MASTER_KEY, ...options.config }),
     unitOfWork: tdb.database,

@@ -10,6 +10,7 @@ import { IoTJobsDataPlaneClient } from "@aws-sdk/client-iot-jobs-data-plane";
 import { type Emulator, startEmulator } from "@granit/aws-iot-emulator";
 import { type DomainEvent, ManualClock, type ReadinessGate, uuidv7 } from "@granit/iot";
 import { AwsCallPolicy, AwsThingBinding, ThingName } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   IOTAWS_MIGRATIONS,
   PostgresAwsThingBindingStore,
@@ -29,7 +30,6 @@ import {
   registerAwsJobs,
 } from "../../src/index.ts";
 import { type SimulatedJobDecision, SimulatedJobsDevice } from "../../src/testing.ts";
-import { TestMetrics } from "./metrics.ts";
 
 export const TENANT = "0a7c2b6e-0000-4000-8000-00000000000a";
 
@@ -96,7 +96,7 @@ export class JobsHarness {
     const database = options.another ? await this.tdb.openAnother() : this.tdb.database;
     const bus = new PostgresMessageBus(database, { pollIntervalMs: 20, leaseMs: options.leaseMs ?? 30_000 });
     const trackingStore = new PostgresJobTrackingStore(database, bus);
-    const metrics = new TestMetrics();
+    const metrics = new TestMetrics("granit.iot.aws.jobs");
     const jobs = registerAwsJobs({
       bus,
       bindingStore: new PostgresAwsThingBindingStore(database, bus),

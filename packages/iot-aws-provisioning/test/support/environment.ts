@@ -4,12 +4,12 @@
  * the emulated account.
  */
 import type { Emulator } from "@granit/aws-iot-emulator";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import { IOTAWS_MIGRATIONS } from "@granit/iot-aws-postgres";
 import { devicePolicyDocument, ensureDevicePolicy } from "@granit/iot-aws-provisioning";
 import { IOT_MIGRATIONS } from "@granit/iot-postgres";
 import type { DatabaseTarget, TestDatabase } from "@granit/iot-postgres/testing";
 import { CapturingLogger } from "./logs.ts";
-import { TestMetrics } from "./metrics.ts";
 import { buildStack, POLICY_NAME, type Stack, type StackOptions } from "./stack.ts";
 
 export interface Environment {
@@ -27,7 +27,7 @@ export async function openEnvironment(
 ): Promise<Environment> {
   const tdb = await target.open({ migrations: [IOT_MIGRATIONS, IOTAWS_MIGRATIONS] });
   const logs = new CapturingLogger();
-  const metrics = new TestMetrics();
+  const metrics = new TestMetrics("granit.iot.aws.provisioning");
   const stack = buildStack({
     database: tdb.database,
     aws: emulator.clientConfig(),

@@ -27,6 +27,7 @@ import {
   ManualScheduler,
   ThingName,
 } from "@granit/iot-aws";
+import { TestMetrics } from "@granit/iot-aws/testing";
 import {
   IOTAWS_MIGRATIONS,
   PostgresAwsThingBindingStore,
@@ -45,7 +46,6 @@ import {
   ShadowMetrics,
   ThingShadowClient,
 } from "../../src/index.ts";
-import { TestMetrics } from "./metrics.ts";
 
 export const TENANT_A = "0a7c2b6e-0000-4000-8000-00000000000a";
 export const TENANT_B = "0b7c2b6e-0000-4000-8000-00000000000b";
@@ -142,7 +142,7 @@ export function components(
   dataClient: Pick<IoTDataPlaneClient, "send"> = world.data,
 ) {
   const options = { ...defaultAwsShadowOptions(), ...overrides };
-  const testMetrics = new TestMetrics();
+  const testMetrics = new TestMetrics("granit.iot.aws.shadow");
   const metrics = new ShadowMetrics(testMetrics.meter);
   const shadows = new ThingShadowClient(dataClient, world.policy, {
     perThingRequestsPerSecond: options.perThingRequestsPerSecond,

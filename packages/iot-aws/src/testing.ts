@@ -1,8 +1,10 @@
 /**
- * A real OpenTelemetry SDK meter whose data the test reads back on demand: components get
- * `metrics.meter`, assertions read `await metrics.sum("granit.iot.aws.calls", { outcome: "success" })`.
+ * Test support for the AWS packages (`@granit/iot-aws/testing`): a real OpenTelemetry SDK meter
+ * whose data the test reads back on demand. Components get `metrics.meter`; assertions read
+ * `await metrics.sum("granit.iot.aws.calls", { outcome: "success" })`. Needs the optional peer
+ * `@opentelemetry/sdk-metrics`.
  */
-import type { Attributes } from "@opentelemetry/api";
+import type { Attributes, Meter } from "@opentelemetry/api";
 import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
 
 class ManualReader extends MetricReader {
@@ -21,7 +23,12 @@ export interface Point {
 export class TestMetrics {
   readonly #reader = new ManualReader();
   readonly #provider = new MeterProvider({ readers: [this.#reader] });
-  readonly meter = this.#provider.getMeter("granit.iot.aws.jobs");
+  readonly meter: Meter;
+
+  /** @param meterName the package's meter, e.g. `granit.iot.aws.jobs`. */
+  constructor(meterName = "granit.iot.aws") {
+    this.meter = this.#provider.getMeter(meterName);
+  }
 
   async points(name: string): Promise<Point[]> {
     const { resourceMetrics } = await this.#reader.collect();
