@@ -2,98 +2,18 @@
  * `npm start` end to end: `src/main.ts` as a child process, as an operator runs it.
  */
 import assert from "node:assert/strict";
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, statSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { statSync } from "node:fs";
 import { join } from "node:path";
-import { after, describe, it } from "node:test";
-import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
 import { Database } from "@granit/iot-postgres";
+import { cleanEnv, type RunningHost as Running, runHost, tempDirs } from "./support/host-process.ts";
 
-const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 /** Generous bound so a hung child fails the test instead of hanging the run; never a timing assertion. */
 const PATIENCE_MS = 120_000;
-
-const dirs: string[] = [];
-after(() => {
-  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
-});
-function emptyDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), "granit-main-test-"));
-  dirs.push(dir);
-  return dir;
-}
-
-/** The environment without anything that would configure the child behind the test's back. */
-function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    // AWS_*: an AWS account in the runner's environment would take the host off its emulator.
-    if (key === "DATABASE_URL" || key === "GRANIT_CONFIG" || key.includes("__") || key.startsWith("AWS_"))
-      continue;
-    env[key] = value;
-  }
-  return { ...env, ...extra };
-}
-
-interface Running {
-  readonly child: ChildProcess;
-  stdout(): string;
-  stderr(): string;
-  waitFor(pattern: RegExp): Promise<RegExpMatchArray>;
-  exit(): Promise<number | null>;
-}
-
-function run(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv): Running {
-  const child = spawn(process.execPath, [MAIN, ...args], { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-  let out = "";
-  let err = "";
-  const waiters = new Set<() => void>();
-  const poke = () => {
-    for (const waiter of waiters) waiter();
-  };
-  child.stdout?.on("data", (chunk: Buffer) => {
-    out += chunk.toString("utf8");
-    poke();
-  });
-  child.stderr?.on("data", (chunk: Buffer) => {
-    err += chunk.toString("utf8");
-    poke();
-  });
-  const exited = new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
-  exited.then(poke);
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    waitFor(pattern) {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          waiters.delete(check);
-          reject(new Error(`no ${pattern} within ${PATIENCE_MS} ms.\nstdout:\n${out}\nstderr:\n${err}`));
-        }, PATIENCE_MS);
-        const check = () => {
-          const match = out.match(pattern);
-          if (match) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            resolve(match);
-          } else if (child.exitCode !== null) {
-            clearTimeout(timer);
-            waiters.delete(check);
-            reject(
-              new Error(`exited ${child.exitCode} before ${pattern}.\nstdout:\n${out}\nstderr:\n${err}`),
-            );
-          }
-        };
-        waiters.add(check);
-        check();
-      });
-    },
-    exit: () => exited,
-  };
-}
+const emptyDir = tempDirs("granit-main-test-");
+const run = (args: readonly string[], cwd: string, env: NodeJS.ProcessEnv) =>
+  runHost(args, { cwd, env, patienceMs: PATIENCE_MS });
 
 /** Starts main.ts and reads the banner. */
 async function start(cwd: string, env: NodeJS.ProcessEnv, args: readonly string[] = ["--port", "0"]) {
