@@ -10,6 +10,7 @@
  * Retry once the cause is fixed (a missing policy, a bug deployed since): handlers are idempotent,
  * so a retried delivery that had half-succeeded finishes its work.
  */
+import type { PostgresMessageBus } from "@granit/iot-postgres";
 import type { FastifyInstance } from "fastify";
 import type { ZodTypeProvider } from "fastify-type-provider-zod";
 import { z } from "zod";
@@ -21,24 +22,7 @@ import { HttpProblem, problemDetailsSchema } from "../http/problem-details.ts";
 /** What the routes need of `PostgresMessageBus`. */
 export interface DeadLetterRoutesDependencies {
   readonly tokens: TokenRegistry;
-  readonly bus: {
-    deadLetters(
-      handler?: string,
-      limit?: number,
-    ): Promise<
-      readonly {
-        readonly id: number;
-        readonly handler: string;
-        readonly eventType: string;
-        readonly eventId: string;
-        readonly attempts: number;
-        readonly lastError: string | null;
-        readonly deadAt: Date | null;
-        readonly payload: { readonly tenantId: string | null };
-      }[]
-    >;
-    retryDeadLetter(id: number): Promise<boolean>;
-  };
+  readonly bus: Pick<PostgresMessageBus, "deadLetters" | "retryDeadLetter">;
 }
 
 const deadLetter = z
