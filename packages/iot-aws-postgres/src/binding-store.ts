@@ -39,11 +39,12 @@ import {
   type SqlExecutor,
   sqlState,
 } from "@granit/iot-postgres";
-import { and, asc, eq, gt, isNull, type SQL } from "drizzle-orm";
+import { and, asc, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
 import { iotawsThingBindings } from "./schema/thing-bindings.ts";
 
 type BindingRow = typeof iotawsThingBindings.$inferSelect;
+type BindingInsert = typeof iotawsThingBindings.$inferInsert;
 
 const ENTITY = "AwsThingBinding";
 /** Largest page `pageByStatus` returns. */
@@ -84,6 +85,39 @@ function toRow(binding: AwsThingBinding): typeof iotawsThingBindings.$inferInser
   };
 }
 
+/** Every column as a named placeholder: the SET / VALUES of the prepared writes. */
+const placeholders = Object.fromEntries(
+  Object.keys(iotawsThingBindings).map((column) => [column, sql`${sql.placeholder(column)}`]),
+) as Record<keyof BindingInsert, SQL>;
+
+/**
+ * The saga's hot statements, prepared once per store (drizzle builds the SQL once; PostgreSQL
+ * parses it once per connection). They run outside a transaction: a write without events is one
+ * statement, so autocommit is as atomic as BEGIN/…/COMMIT at a third of the round trips.
+ */
+function prepareStatements(database: Database) {
+  const t = iotawsThingBindings;
+  const { id, createdAt, createdBy, ...changes } = placeholders;
+  return {
+    insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
+    update: database.db
+      .update(t)
+      .set(changes)
+      .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
+      .returning({ id: t.id })
+      .prepare("iotaws_binding_update"),
+    byDevice: database.db
+      .select()
+      .from(t)
+      .where(and(eq(t.deviceId, sql.placeholder("deviceId")), isNull(t.deletedAt)))
+      .prepare("iotaws_binding_by_device"),
+  };
+}
+
+function matchesTenant(row: BindingRow, tenant: TenantFilter): boolean {
+  return tenant === ALL_TENANTS || row.tenantId === tenant;
+}
+
 function fromRow(row: BindingRow): AwsThingBinding {
   return AwsThingBinding.rehydrate({
     id: row.id,
@@ -122,13 +156,28 @@ function tenantCondition(tenant: TenantFilter): SQL | undefined {
 export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
   readonly #database: Database;
   readonly #bus: MessageBus;
+  #prepared: ReturnType<typeof prepareStatements> | undefined;
 
   constructor(database: Database, bus: MessageBus) {
     this.#database = database;
     this.#bus = bus;
   }
 
+  get #statements(): ReturnType<typeof prepareStatements> {
+    this.#prepared ??= prepareStatements(this.#database);
+    return this.#prepared;
+  }
+
   async add(binding: AwsThingBinding, scope?: TransactionScope): Promise<void> {
+    if (!scope && binding.pendingEvents.length === 0) {
+      try {
+        await this.#statements.insert.execute(toRow(binding));
+      } catch (error) {
+        throw duplicateKey(error, binding) ?? error;
+      }
+      this.#persisted(binding);
+      return;
+    }
     await this.#write(scope, async (tx, txScope) => {
       try {
         await tx.insert(iotawsThingBindings).values(toRow(binding));
@@ -141,6 +190,20 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
   }
 
   async update(binding: AwsThingBinding, scope?: TransactionScope): Promise<void> {
+    if (!scope && binding.pendingEvents.length === 0) {
+      let updated: { id: string }[];
+      try {
+        updated = await this.#statements.update.execute({
+          ...toRow(binding),
+          loadedVersion: binding.loadedVersion,
+        });
+      } catch (error) {
+        throw duplicateKey(error, binding) ?? error;
+      }
+      if (updated.length === 0) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+      this.#persisted(binding);
+      return;
+    }
     await this.#write(scope, async (tx, txScope) => {
       const { id, createdAt, createdBy, ...changes } = toRow(binding);
       let updated: { id: string }[];
@@ -174,6 +237,11 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     tenant: TenantFilter,
     scope?: TransactionScope,
   ): Promise<AwsThingBinding | null> {
+    if (!scope) {
+      const rows = await this.#statements.byDevice.execute({ deviceId });
+      const row = rows.find((r) => matchesTenant(r, tenant));
+      return row ? fromRow(row) : null;
+    }
     const rows = await this.#database
       .executor(scope)
       .select()

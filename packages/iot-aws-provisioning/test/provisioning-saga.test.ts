@@ -3,14 +3,20 @@
  * (PGlite, and PostgreSQL when DATABASE_URL is set).
  */
 import assert from "node:assert/strict";
+import { createPrivateKey, createPublicKey } from "node:crypto";
 import { after, afterEach, before, beforeEach, describe, it } from "node:test";
 import { CreateThingCommand } from "@aws-sdk/client-iot";
-import { CreateSecretCommand, DeleteSecretCommand } from "@aws-sdk/client-secrets-manager";
+import {
+  CreateSecretCommand,
+  DeleteSecretCommand,
+  GetSecretValueCommand,
+} from "@aws-sdk/client-secrets-manager";
 import { type Emulator, startEmulator } from "@granit/aws-iot-emulator";
 import { ALL_TENANTS, type ReadinessGate, uuidv7 } from "@granit/iot";
 import { AwsCredentialsNotReadyError, AwsThingBinding, ThingName } from "@granit/iot-aws";
 import { BindingBusyError, secretNameOf } from "@granit/iot-aws-provisioning";
 import { databaseTargets } from "@granit/iot-postgres/testing";
+import { Pkcs10CertificateRequest } from "./support/csr.ts";
 import { createDevicePolicy, type Environment, openEnvironment } from "./support/environment.ts";
 import { assertProvisioned, resourcesOf } from "./support/inventory.ts";
 import { KEY_MATERIAL_MARKERS } from "./support/logs.ts";
@@ -86,6 +92,30 @@ for (const target of databaseTargets()) {
       assert.deepEqual(transitions, ["ThingCreated", "KeyEscrowed", "CertIssued", "SecretStored", "Active"]);
       assert.ok(
         env.logs.lines.every((l) => l.fields.deviceId === undefined || l.fields.deviceId === device.id),
+      );
+    });
+
+    it("escrows a P-256 key and a valid PKCS#10 request for CN={thingName} signed by that key", async () => {
+      const device = await env.stack.addDevice(nextSerial());
+      const thingName = ThingName.from(device.tenantId, device.serialNumber).value;
+      await env.stack.provisioning.provision(device.id);
+
+      const secret = await env.stack.secrets.send(
+        new GetSecretValueCommand({ SecretId: expected(thingName).secretName }),
+      );
+      const stored = JSON.parse(secret.SecretString ?? "{}") as {
+        privateKeyPem: string;
+        certificateSigningRequestPem: string;
+      };
+      const csr = new Pkcs10CertificateRequest(stored.certificateSigningRequestPem);
+      assert.equal(csr.subject, `CN=${thingName}`);
+      assert.equal(await csr.verify(), true, "the request's signature verifies with its own public key");
+      const privateKey = createPrivateKey(stored.privateKeyPem);
+      assert.equal(privateKey.asymmetricKeyDetails?.namedCurve, "prime256v1");
+      assert.deepEqual(
+        Buffer.from(csr.publicKey.rawData),
+        createPublicKey(privateKey).export({ type: "spki", format: "der" }),
+        "the request carries the escrowed key's public half",
       );
     });
 

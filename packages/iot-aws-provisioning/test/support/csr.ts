@@ -27,3 +27,6 @@ export async function csrWithKey(commonName: string): Promise<{ csr: string; pub
 export async function csrFor(commonName: string): Promise<string> {
   return (await csrWithKey(commonName)).csr;
 }
+
+/** A parsed PKCS#10 request (reading only: the bridge builds its own, see `device-key.ts`). */
+export const Pkcs10CertificateRequest = x509.Pkcs10CertificateRequest;
