@@ -36,6 +36,7 @@ import {
   decodeCursor,
   encodeCursor,
   PG_UNIQUE_VIOLATION,
+  PostgresMessageBus,
   type SqlExecutor,
   sqlState,
 } from "@granit/iot-postgres";
@@ -98,14 +99,23 @@ const placeholders = Object.fromEntries(
 function prepareStatements(database: Database) {
   const t = iotawsThingBindings;
   const { id, createdAt, createdBy, ...changes } = placeholders;
+  const update = database.db
+    .update(t)
+    .set(changes)
+    .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
+    .returning({ id: t.id });
+  const updateSql = update.toSQL();
   return {
     insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
-    update: database.db
-      .update(t)
-      .set(changes)
-      .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
-      .returning({ id: t.id })
-      .prepare("iotaws_binding_update"),
+    update: update.prepare("iotaws_binding_update"),
+    /** The same UPDATE as text, to embed in the one statement that also enqueues its events. */
+    updateText: {
+      text: updateSql.sql,
+      names: updateSql.params.map((p) => (p as { name: string }).name) as (
+        | keyof BindingInsert
+        | "loadedVersion"
+      )[],
+    },
     byDevice: database.db
       .select()
       .from(t)
@@ -202,6 +212,10 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       }
       if (updated.length === 0) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
       this.#persisted(binding);
+      return;
+    }
+    if (!scope && this.#bus instanceof PostgresMessageBus) {
+      await this.#updateAndEnqueue(binding, this.#bus);
       return;
     }
     await this.#write(scope, async (tx, txScope) => {
@@ -309,6 +323,35 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     const items = rows.slice(0, limit).map(fromRow);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
+  }
+
+  /**
+   * A write with events outside a caller's transaction: the UPDATE and the outbox INSERT as one
+   * statement (data-modifying CTEs commit together or not at all), one round trip instead of four
+   * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched.
+   */
+  async #updateAndEnqueue(binding: AwsThingBinding, bus: PostgresMessageBus): Promise<void> {
+    const { text, names } = this.#statements.updateText;
+    const row: Record<string, unknown> = { ...toRow(binding), loadedVersion: binding.loadedVersion };
+    const params = names.map((name) => row[name] ?? null);
+    const enqueue = bus.enqueueStatement(
+      binding.pendingEvents,
+      params.length + 1,
+      "EXISTS (SELECT 1 FROM updated)",
+    );
+    let rows: { updated: number }[];
+    try {
+      rows = await this.#database.execute<{ updated: number }>(
+        `WITH updated AS (${text}), enqueued AS (${enqueue.text})
+         SELECT count(*)::int AS updated FROM updated`,
+        [...params, ...enqueue.params],
+      );
+    } catch (error) {
+      throw duplicateKey(error, binding) ?? error;
+    }
+    if (rows[0]?.updated !== 1) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+    bus.announce();
+    this.#persisted(binding);
   }
 
   /** Publishes the pending events in the write's transaction; they are cleared only once the write succeeded. */

@@ -26,7 +26,7 @@ import {
   timelineMessage,
   uuidv7,
 } from "@granit/iot";
-import { and, asc, count, desc, eq, gt, isNull, type SQL } from "drizzle-orm";
+import { and, asc, count, desc, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
 import type { Database, SqlExecutor } from "./database.ts";
 import { decodeCursor, encodeCursor } from "./internal/cursor.ts";
 import { PG_UNIQUE_VIOLATION, sqlState } from "./internal/pg-errors.ts";
@@ -100,9 +100,22 @@ function fromRow(row: DeviceRow): Device {
   });
 }
 
+/**
+ * The by-id read, prepared once per store: handlers (the provisioning saga, the shadow push) read a
+ * device per event, and drizzle building the query each time cost more CPU than the round trip.
+ */
+function prepareById(database: Database) {
+  return database.db
+    .select()
+    .from(iotDevices)
+    .where(and(eq(iotDevices.id, sql.placeholder("id")), isNull(iotDevices.deletedAt)))
+    .prepare("iot_device_by_id");
+}
+
 export class PostgresDeviceStore implements DeviceStore {
   readonly #database: Database;
   readonly #bus: MessageBus;
+  #byId: ReturnType<typeof prepareById> | undefined;
 
   constructor(database: Database, bus: MessageBus) {
     this.#database = database;
@@ -144,6 +157,13 @@ export class PostgresDeviceStore implements DeviceStore {
   }
 
   async findById(id: string, tenant: TenantFilter, scope?: TransactionScope): Promise<Device | null> {
+    if (!scope) {
+      this.#byId ??= prepareById(this.#database);
+      const row = (await this.#byId.execute({ id })).find(
+        (r) => tenant === ALL_TENANTS || r.tenantId === tenant,
+      );
+      return row ? fromRow(row) : null;
+    }
     const rows = await this.#database
       .executor(scope)
       .select()

@@ -191,6 +191,35 @@ export class PostgresMessageBus implements MessageBus {
   }
 
   /**
+   * The deliveries of `events` as SQL to embed in a caller's own statement, for a write that must
+   * enqueue its events atomically in one round trip (a data-modifying CTE: `WITH updated AS
+   * (UPDATE … RETURNING id), enqueued AS (<this>) SELECT …`). Parameters are numbered from
+   * `firstParam`; rows are inserted only when `condition` (SQL over the caller's CTEs) holds. Call
+   * `announce()` once the statement committed.
+   */
+  enqueueStatement(
+    events: readonly DomainEvent[],
+    firstParam: number,
+    condition: string,
+  ): { readonly text: string; readonly params: unknown[] } {
+    const [type, id, payload] = [firstParam, firstParam + 1, firstParam + 2];
+    return {
+      text: `INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
+        SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
+        FROM unnest($${type}::text[], $${id}::uuid[], $${payload}::jsonb[]) AS e(type, id, payload)
+        JOIN iot_bus_subscriptions s ON s.event_type = e.type
+        WHERE ${condition}
+        ON CONFLICT (event_id, handler) DO NOTHING`,
+      params: [events.map((e) => e.type), events.map((e) => e.eventId), events.map((e) => JSON.stringify(e))],
+    };
+  }
+
+  /** Wakes the workers for deliveries a caller enqueued with `enqueueStatement` (after its commit). */
+  announce(): void {
+    this.#announce();
+  }
+
+  /**
    * Wakes workers after a commit: this process's loop at once, other processes through one
    * `NOTIFY` at most every `notifyIntervalMs`. NOTIFY inside the publishing transaction would
    * serialise every commit on PostgreSQL's notification-queue lock (measured: 7× fewer
