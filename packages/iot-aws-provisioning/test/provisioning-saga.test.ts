@@ -13,7 +13,13 @@ import {
 } from "@aws-sdk/client-secrets-manager";
 import { type Emulator, startEmulator } from "@granit/aws-iot-emulator";
 import { ALL_TENANTS, type ReadinessGate, uuidv7 } from "@granit/iot";
-import { AwsCredentialsNotReadyError, AwsThingBinding, ThingName } from "@granit/iot-aws";
+import {
+  AwsCredentialsNotReadyError,
+  AwsThingBinding,
+  type AwsThingBindingStore,
+  ThingName,
+} from "@granit/iot-aws";
+import type { PostgresAwsThingBindingStore } from "@granit/iot-aws-postgres";
 import { BindingBusyError, secretNameOf } from "@granit/iot-aws-provisioning";
 import { databaseTargets } from "@granit/iot-postgres/testing";
 import { Pkcs10CertificateRequest } from "./support/csr.ts";
@@ -27,6 +33,22 @@ before(async () => {
   emulator = await startEmulator({ port: 0, detachPropagationMs: 30 });
 });
 after(() => emulator.stop());
+
+/** The store, except that writes reaching `status` are lost (the commit never lands). */
+function losingWritesTo(store: PostgresAwsThingBindingStore, status: string): AwsThingBindingStore {
+  return new Proxy(store, {
+    get(target, property) {
+      if (property === "update") {
+        return async (binding: AwsThingBinding, scope?: Parameters<typeof target.update>[1]) => {
+          if (binding.provisioningStatus === status) throw new Error("Connection terminated unexpectedly");
+          return target.update(binding, scope);
+        };
+      }
+      const value = Reflect.get(target, property, target);
+      return typeof value === "function" ? value.bind(target) : value;
+    },
+  });
+}
 
 async function publishedEvents(env: Environment, type: string): Promise<number> {
   const [row] = await env.tdb.database.execute<{ n: number }>(
@@ -118,6 +140,53 @@ for (const target of databaseTargets()) {
         "the request carries the escrowed key's public half",
       );
     });
+
+    for (const { status, overlapped, leftAt } of [
+      { status: "CertIssued", overlapped: ["secretsmanager:PutSecretValue"], leftAt: "KeyEscrowed" },
+      {
+        status: "SecretStored",
+        overlapped: ["iot:AttachPolicy", "iot:UpdateCertificate"],
+        leftAt: "CertIssued",
+      },
+    ]) {
+      it(`replays to one set of resources when the ${status} commit that ${overlapped.join(" + ")} overlapped is lost`, async () => {
+        const device = await env.stack.addDevice(nextSerial());
+        const thingName = ThingName.from(device.tenantId, device.serialNumber).value;
+        const lossy = buildStack({
+          database: env.tdb.database,
+          aws: emulator.clientConfig(),
+          wrapBindings: (store) => losingWritesTo(store, status),
+        });
+
+        await assert.rejects(lossy.provisioning.provision(device.id), /Connection terminated/);
+
+        for (const call of overlapped) assert.equal(emulator.callCounts()[call], 1, `${call} went out`);
+        const left = await env.stack.bindings.findByDevice(device.id, TENANT_A);
+        assert.equal(left?.provisioningStatus, leftAt, "the overlapped checkpoint never committed");
+        const active = emulator.inventory().certificates.filter((c) => c.status === "ACTIVE");
+        assert.equal(
+          active.length,
+          status === "SecretStored" ? 1 : 0,
+          "UpdateCertificate ran iff overlapped",
+        );
+        assert.ok(
+          active.every((c) => c.arn === left?.certificateArn),
+          "an ACTIVE certificate is one the binding records",
+        );
+
+        assert.equal(await env.stack.provisioning.provision(device.id), "activated");
+        assertProvisioned(
+          emulator.inventory(),
+          await env.stack.provisioning.describeBinding(device.id, TENANT_A),
+          expected(thingName),
+        );
+        assert.equal(
+          emulator.callCounts()["iot:CreateCertificateFromCsr"],
+          1,
+          "the replay adopted, not minted",
+        );
+      });
+    }
 
     it("makes no AWS call when the binding is already Active", async () => {
       const device = await env.stack.addDevice(nextSerial());

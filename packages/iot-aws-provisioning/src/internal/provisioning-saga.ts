@@ -1,7 +1,9 @@
 /**
  * The provisioning saga of one device: Pending → ThingCreated → KeyEscrowed → (intent) → CertIssued
  * → SecretStored → Active. Every AWS call is followed by its checkpoint (an optimistic binding
- * update) before the next call; every run holds the device's `BindingLock`, so a redelivery or a
+ * update); the next call waits for it, except where that call is idempotent and safe without the
+ * record (PutSecretValue after CertIssued, AttachPolicy + UpdateCertificate after SecretStored),
+ * which overlap the commit. Every run holds the device's `BindingLock`, so a redelivery or a
  * second host never runs it twice at once. A run starts from whatever checkpoint the binding holds,
  * so a crash anywhere is resumed by the next delivery; see the README's proof sketch.
  *
@@ -74,6 +76,13 @@ interface RunState {
   lookup?: Promise<SecretLookup>;
   /** The intent was committed by this run, so no certificate can exist yet: no search needed. */
   intentRecordedInThisRun?: boolean;
+  /**
+   * A checkpoint still committing while the next step's first AWS call is in flight (CertIssued
+   * under PutSecretValue, SecretStored under AttachPolicy + UpdateCertificate): those calls are
+   * idempotent and safe without the record, so they need not wait for it. The next checkpoint (a
+   * write of the same row) awaits it first; see the README's proof sketch.
+   */
+  committing?: Promise<void>;
 }
 
 type StepName = "reserve" | "thing" | "key" | "certificate" | "secret" | "activate";
@@ -181,6 +190,22 @@ export class ProvisioningSaga {
     }
     const ctx = callContext(binding.tenantId, signal);
     const state: RunState = {};
+    try {
+      return await this.#advanceFrom(binding, ctx, state);
+    } catch (error) {
+      // A step failed while the previous checkpoint was still committing: let it settle, so the
+      // caller's reload or Failed write sees the row as this run left it.
+      await state.committing?.catch(() => {});
+      throw error;
+    }
+  }
+
+  async #advanceFrom(
+    binding: AwsThingBinding,
+    ctx: CallContext,
+    state: RunState,
+  ): Promise<ProvisioningOutcome> {
+    const status = binding.provisioningStatus;
     if (status === ProvisioningStatus.Pending || status === ProvisioningStatus.ThingCreated) {
       state.draft = generateDeviceKey(binding.thingName.value);
       state.draft.catch(() => {}); // surfaces (if ever) when the escrow step awaits it
@@ -198,9 +223,22 @@ export class ProvisioningSaga {
       await this.#step(binding, "secret", () => this.#storeCertificate(binding, ctx, state));
     }
     if (binding.provisioningStatus === ProvisioningStatus.SecretStored) {
-      await this.#step(binding, "activate", () => this.#activate(binding, ctx));
+      await this.#step(binding, "activate", () => this.#activate(binding, ctx, state));
     }
     return "activated";
+  }
+
+  /** Starts a checkpoint the next step's AWS call may overlap; that step awaits it (`#committed`). */
+  #commitInBackground(state: RunState, commit: Promise<void>): void {
+    state.committing = commit;
+    commit.catch(() => {}); // surfaces in #committed, or is settled by #advanceSettled on an error
+  }
+
+  /** Waits for the checkpoint started by the previous step (throws what it threw). */
+  async #committed(state: RunState): Promise<void> {
+    const committing = state.committing;
+    state.committing = undefined;
+    await committing;
   }
 
   async #step(binding: AwsThingBinding, step: StepName, work: () => Promise<void>): Promise<void> {
@@ -330,9 +368,14 @@ export class ProvisioningSaga {
     rt.crashPoint("certificate:before-checkpoint", binding.deviceId);
     const from = binding.provisioningStatus;
     binding.recordCertificateIssued(certificate.arn, change(rt));
-    await this.#checkpoint(binding, from, "certificate", { certificateArn: certificate.arn, source });
-    rt.metrics.certificateIssued(binding.tenantId, source);
-    rt.crashPoint("certificate:after-checkpoint", binding.deviceId);
+    const certificateArn = certificate.arn;
+    this.#commitInBackground(
+      state,
+      this.#checkpoint(binding, from, "certificate", { certificateArn, source }).then(() => {
+        rt.metrics.certificateIssued(binding.tenantId, source);
+        rt.crashPoint("certificate:after-checkpoint", binding.deviceId);
+      }),
+    );
   }
 
   /** Step 4c: the secret completed with the certificate (token = certificate id: a replay is a no-op). */
@@ -394,14 +437,19 @@ export class ProvisioningSaga {
       }
       rt.crashPoint("secret:before-checkpoint", binding.deviceId);
     }
+    await this.#committed(state); // CertIssued, overlapped by the write above
     const from = binding.provisioningStatus;
     binding.recordSecretStored(change(rt));
-    await this.#checkpoint(binding, from, "secret", { secretArn, certificateArn });
-    rt.crashPoint("secret:after-checkpoint", binding.deviceId);
+    this.#commitInBackground(
+      state,
+      this.#checkpoint(binding, from, "secret", { secretArn, certificateArn }).then(() =>
+        rt.crashPoint("secret:after-checkpoint", binding.deviceId),
+      ),
+    );
   }
 
   /** Step 5: the device policy on the certificate, then the certificate ACTIVE, then Active. */
-  async #activate(binding: AwsThingBinding, ctx: CallContext): Promise<void> {
+  async #activate(binding: AwsThingBinding, ctx: CallContext, state: RunState): Promise<void> {
     const rt = this.#rt;
     const certificateArn = binding.certificateArn;
     if (!certificateArn) throw new Error("unreachable: SecretStored without a certificate");
@@ -409,6 +457,7 @@ export class ProvisioningSaga {
     rt.crashPoint("activate:after-attach-policy", binding.deviceId);
     await rt.api.updateCertificate(parseCertificateArn(certificateArn).certificateId, "ACTIVE", ctx);
     rt.crashPoint("activate:before-checkpoint", binding.deviceId);
+    await this.#committed(state); // SecretStored, overlapped by the two calls above
     const from = binding.provisioningStatus;
     binding.markActive(change(rt));
     await this.#checkpoint(binding, from, "activate", {

@@ -7,7 +7,12 @@
 import { IoTClient } from "@aws-sdk/client-iot";
 import { SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
 import { Device, type Logger, type ReadinessGate, silentLogger } from "@granit/iot";
-import { AWS_DEFAULT_RATE_LIMITS, AwsCallPolicy, type RateLimit } from "@granit/iot-aws";
+import {
+  AWS_DEFAULT_RATE_LIMITS,
+  AwsCallPolicy,
+  type AwsThingBindingStore,
+  type RateLimit,
+} from "@granit/iot-aws";
 import { PostgresAwsThingBindingStore, PostgresBindingLock } from "@granit/iot-aws-postgres";
 import {
   AwsProvisioning,
@@ -55,6 +60,8 @@ export interface StackOptions {
   readonly credentials?: ReadinessGate;
   /** Call policy overrides. */
   readonly calls?: Partial<ConstructorParameters<typeof AwsCallPolicy>[0]>;
+  /** What the saga gets as its binding store (e.g. a wrapper that loses some writes). */
+  readonly wrapBindings?: (store: PostgresAwsThingBindingStore) => AwsThingBindingStore;
 }
 
 export interface Stack {
@@ -101,7 +108,7 @@ export function buildStack(options: StackOptions): Stack {
   });
   const deps = {
     deviceStore: devices,
-    bindingStore: bindings,
+    bindingStore: options.wrapBindings?.(bindings) ?? bindings,
     bindingLock: new PostgresBindingLock(database),
     unitOfWork: database,
     bus,
