@@ -2,7 +2,7 @@
  * Provisioning throughput of the saga (`@granit/iot-aws-provisioning`) against the emulator, which
  * runs in its own process (`granit-aws-emulator`), through the real AWS SDK clients.
  *
- *   npm exec -- node bench/provisioning.ts [--devices 300] [--concurrency 16] [--latency-devices 100]
+ *   npm exec -- node bench/provisioning.ts [--devices 300] [--concurrency 16] [--latency-devices 200]
  *
  * (a) Quotas on: the emulator enforces AWS's default quotas (`--quotas aws-default`) and the bridge
  *     runs with its default call policy (`AWS_DEFAULT_RATE_LIMITS`); devices are provisioned through
@@ -58,7 +58,7 @@ const { values } = parseArgs({
   options: {
     devices: { type: "string", default: "300" },
     concurrency: { type: "string", default: "16" },
-    "latency-devices": { type: "string", default: "100" },
+    "latency-devices": { type: "string", default: "200" },
   },
 });
 const DEVICES = Number(values.devices);
@@ -377,44 +377,84 @@ async function timeSaga(count: number, width: number, label: string): Promise<Ro
 await timeBare(10, 1, "warm-up");
 await timeSaga(10, 1, "warm-up");
 
-/**
- * Where the time between two AWS calls goes, one device at a time: the mean gap between consecutive
- * calls in the emulator's call log (ms resolution, averaged), keyed "previous → next".
- */
-async function callGaps(calls: number): Promise<Map<string, number>> {
+/** Sums of the gaps between consecutive AWS calls in the emulator's call log, keyed "previous → next". */
+type Gaps = Map<string, { ms: number; n: number }>;
+
+/** Adds the gaps of the last `calls` calls (ms resolution) to `into`. */
+async function addCallGaps(calls: number, into: Gaps): Promise<void> {
   const log = (await admin("GET", "calls")) as { calls: { operation: string; at: string }[] };
   const entries = log.calls.slice(-calls);
-  const gaps = new Map<string, number[]>();
   for (let i = 1; i < entries.length; i++) {
     const [previous, next] = [entries[i - 1], entries[i]];
     if (!previous || !next) continue;
     const key = `${previous.operation} → ${next.operation}`;
-    gaps.set(key, [...(gaps.get(key) ?? []), Date.parse(next.at) - Date.parse(previous.at)]);
+    const sum = into.get(key) ?? { ms: 0, n: 0 };
+    sum.ms += Date.parse(next.at) - Date.parse(previous.at);
+    sum.n += 1;
+    into.set(key, sum);
   }
-  return new Map([...gaps].map(([key, ms]) => [key, ms.reduce((a, b) => a + b, 0) / ms.length]));
+}
+
+/** Rows of one kind measured in several rounds, as one row (per-device time averaged over all devices). */
+function merged(parts: readonly Row[], scenario: string): Row {
+  const devices = parts.reduce((a, r) => a + r.devices, 0);
+  const seconds = parts.reduce((a, r) => a + r.seconds, 0);
+  const msTotal = parts.reduce((a, r) => a + (r.msPerDevice ?? 0) * r.devices, 0);
+  return {
+    ...(parts[0] as Row),
+    scenario,
+    devices,
+    seconds,
+    perSecond: devices / seconds,
+    msPerDevice: msTotal / devices,
+  };
 }
 
 const CALLS_PER_DEVICE = 9;
-const bareSerial = await timeBare(LATENCY_DEVICES, 1, "(b) bare AWS calls, one device at a time");
-const bareGaps = await callGaps(LATENCY_DEVICES * CALLS_PER_DEVICE);
-const sagaSerial = await timeSaga(LATENCY_DEVICES, 1, "(b) saga, one device at a time");
-const sagaGaps = await callGaps(LATENCY_DEVICES * CALLS_PER_DEVICE);
+const ROUNDS = 4;
+
+/**
+ * Bare calls and the saga, one device at a time, in alternating rounds (bare/saga, then saga/bare,
+ * …): this machine is shared, and a burst of load during one long run would land on one side only.
+ */
+async function interleaved(total: number, suffix: string, gaps?: { bare: Gaps; saga: Gaps }) {
+  const per = Math.ceil(total / ROUNDS);
+  const bare: Row[] = [];
+  const saga: Row[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const side of round % 2 === 0 ? ["bare", "saga"] : ["saga", "bare"]) {
+      if (side === "bare") bare.push(await timeBare(per, 1, ""));
+      else saga.push(await timeSaga(per, 1, ""));
+      if (gaps) await addCallGaps(per * CALLS_PER_DEVICE, side === "bare" ? gaps.bare : gaps.saga);
+    }
+  }
+  const ratios = bare.map((b, i) => ((saga[i]?.msPerDevice ?? 0) / (b.msPerDevice ?? 1) - 1) * 100);
+  return {
+    bare: merged(
+      bare,
+      `(b${suffix}) bare AWS calls, one device at a time${suffix ? `, +${LATENCY_MS} ms per call` : ""}`,
+    ),
+    saga: merged(
+      saga,
+      `(b${suffix}) saga, one device at a time${suffix ? `, +${LATENCY_MS} ms per call` : ""}`,
+    ),
+    perRound: ratios,
+  };
+}
+
+const LATENCY_MS = 10;
+const gaps = { bare: new Map(), saga: new Map() } as { bare: Gaps; saga: Gaps };
+const oneAtATime = await interleaved(LATENCY_DEVICES, "", gaps);
+const bareSerial = oneAtATime.bare;
+const sagaSerial = oneAtATime.saga;
 const bareWide = await timeBare(DEVICES, CONCURRENCY, "(b) bare AWS calls, devices in parallel");
 const sagaWide = await timeSaga(DEVICES, CONCURRENCY, "(b) saga, devices in parallel");
 rows.push(bareSerial, sagaSerial, bareWide, sagaWide);
 // The same comparison with AWS-like latency: every emulator answer delayed by LATENCY_MS.
-const LATENCY_MS = 10;
 await admin("PUT", "faults", [{ kind: "latency", latencyMs: LATENCY_MS }]);
-const bareSlow = await timeBare(
-  LATENCY_DEVICES,
-  1,
-  `(b') bare AWS calls, one device at a time, +${LATENCY_MS} ms per call`,
-);
-const sagaSlow = await timeSaga(
-  LATENCY_DEVICES,
-  1,
-  `(b') saga, one device at a time, +${LATENCY_MS} ms per call`,
-);
+const slow = await interleaved(LATENCY_DEVICES, "'");
+const bareSlow = slow.bare;
+const sagaSlow = slow.saga;
 await admin("PUT", "faults", []);
 rows.push(bareSlow, sagaSlow);
 
@@ -462,7 +502,10 @@ console.log(
     `of bare AWS calls = +${overhead.percent.toFixed(1)} % with the emulator answering at once; ` +
     `${overheadSlow.ms.toFixed(2)} ms over ${bareSlow.msPerDevice?.toFixed(2)} ms = +${overheadSlow.percent.toFixed(1)} % ` +
     `with ${LATENCY_MS} ms per call (goal ≤ 50 %). In parallel: ${sagaWide.perSecond.toFixed(1)} vs ` +
-    `${bareWide.perSecond.toFixed(1)} devices/s bare.`,
+    `${bareWide.perSecond.toFixed(1)} devices/s bare.\n` +
+    `Measured in ${ROUNDS} alternating rounds of ${Math.ceil(LATENCY_DEVICES / ROUNDS)} devices per side; overhead per round: ` +
+    `${oneAtATime.perRound.map((p) => `+${p.toFixed(1)} %`).join(", ")} (instant), ` +
+    `${slow.perRound.map((p) => `+${p.toFixed(1)} %`).join(", ")} (+${LATENCY_MS} ms).`,
 );
 
 console.log(
@@ -470,9 +513,11 @@ console.log(
 );
 console.log("| previous call → next call | bare (ms) | saga (ms) | saga − bare (ms) |");
 console.log("|---|---:|---:|---:|");
-for (const [key, saga] of sagaGaps) {
-  const bare = bareGaps.get(key);
-  if (bare === undefined) continue;
+for (const [key, sum] of gaps.saga) {
+  const saga = sum.ms / sum.n;
+  const bareSum = gaps.bare.get(key);
+  if (bareSum === undefined) continue;
+  const bare = bareSum.ms / bareSum.n;
   console.log(`| ${key} | ${bare.toFixed(2)} | ${saga.toFixed(2)} | ${(saga - bare).toFixed(2)} |`);
 }
 console.log(
