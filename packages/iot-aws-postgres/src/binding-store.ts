@@ -99,29 +99,31 @@ const placeholders = Object.fromEntries(
 function prepareStatements(database: Database) {
   const t = iotawsThingBindings;
   const { id, createdAt, createdBy, ...changes } = placeholders;
-  const update = database.db
-    .update(t)
-    .set(changes)
-    .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
-    .returning({ id: t.id });
-  const updateSql = update.toSQL();
   return {
     insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
-    update: update.prepare("iotaws_binding_update"),
-    /** The same UPDATE as text, to embed in the one statement that also enqueues its events. */
-    updateText: {
-      text: updateSql.sql,
-      names: updateSql.params.map((p) => (p as { name: string }).name) as (
-        | keyof BindingInsert
-        | "loadedVersion"
-      )[],
-    },
+    update: database.db
+      .update(t)
+      .set(changes)
+      .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
+      .returning({ id: t.id })
+      .prepare("iotaws_binding_update"),
     byDevice: database.db
       .select()
       .from(t)
       .where(and(eq(t.deviceId, sql.placeholder("deviceId")), isNull(t.deletedAt)))
       .prepare("iotaws_binding_by_device"),
   };
+}
+
+/** `UPDATE … WHERE id = … AND version = <loaded> RETURNING id`: no row back means someone wrote first. */
+function optimisticUpdate(executor: SqlExecutor, binding: AwsThingBinding) {
+  const t = iotawsThingBindings;
+  const { id, createdAt, createdBy, ...changes } = toRow(binding);
+  return executor
+    .update(t)
+    .set(changes)
+    .where(and(eq(t.id, binding.id), eq(t.version, binding.loadedVersion)))
+    .returning({ id: t.id });
 }
 
 function matchesTenant(row: BindingRow, tenant: TenantFilter): boolean {
@@ -219,19 +221,9 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       return;
     }
     await this.#write(scope, async (tx, txScope) => {
-      const { id, createdAt, createdBy, ...changes } = toRow(binding);
       let updated: { id: string }[];
       try {
-        updated = await tx
-          .update(iotawsThingBindings)
-          .set(changes)
-          .where(
-            and(
-              eq(iotawsThingBindings.id, binding.id),
-              eq(iotawsThingBindings.version, binding.loadedVersion),
-            ),
-          )
-          .returning({ id: iotawsThingBindings.id });
+        updated = await optimisticUpdate(tx, binding);
       } catch (error) {
         throw duplicateKey(error, binding) ?? error;
       }
@@ -331,25 +323,19 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
    * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched.
    */
   async #updateAndEnqueue(binding: AwsThingBinding, bus: PostgresMessageBus): Promise<void> {
-    const { text, names } = this.#statements.updateText;
-    const row: Record<string, unknown> = { ...toRow(binding), loadedVersion: binding.loadedVersion };
-    const params = names.map((name) => row[name] ?? null);
-    const enqueue = bus.enqueueStatement(
-      binding.pendingEvents,
-      params.length + 1,
-      "EXISTS (SELECT 1 FROM updated)",
-    );
-    let rows: { updated: number }[];
+    const update = optimisticUpdate(this.#database.db, binding).getSQL(); // SQL, not a builder: no parentheses
+    const enqueue = bus.deliveriesInsert(binding.pendingEvents, sql`EXISTS (SELECT 1 FROM updated)`);
+    let result: { rows: { updated: number }[] };
     try {
-      rows = await this.#database.execute<{ updated: number }>(
-        `WITH updated AS (${text}), enqueued AS (${enqueue.text})
-         SELECT count(*)::int AS updated FROM updated`,
-        [...params, ...enqueue.params],
-      );
+      result = (await this.#database.db.execute(sql`
+        WITH updated AS (${update}), enqueued AS (${enqueue})
+        SELECT count(*)::int AS updated FROM updated`)) as unknown as { rows: { updated: number }[] };
     } catch (error) {
       throw duplicateKey(error, binding) ?? error;
     }
-    if (rows[0]?.updated !== 1) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+    if (result.rows[0]?.updated !== 1) {
+      throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+    }
     bus.announce();
     this.#persisted(binding);
   }

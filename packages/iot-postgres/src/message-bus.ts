@@ -30,7 +30,7 @@ import {
   uuidv7,
 } from "@granit/iot";
 import { metrics } from "@opentelemetry/api";
-import { sql } from "drizzle-orm";
+import { type SQL, sql } from "drizzle-orm";
 import { afterCommit, type Database } from "./database.ts";
 
 export interface PostgresMessageBusOptions {
@@ -174,47 +174,30 @@ export class PostgresMessageBus implements MessageBus {
    */
   async publish(events: readonly DomainEvent[], scope?: TransactionScope): Promise<void> {
     if (events.length === 0) return;
-    const executor = this.#database.executor(scope);
-    await executor.execute(sql`
-      WITH inserted AS (
-        INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
-        SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
-        FROM unnest(${sql.param(events.map((e) => e.type))}::text[],
-                    ${sql.param(events.map((e) => e.eventId))}::uuid[],
-                    ${sql.param(events.map((e) => JSON.stringify(e)))}::jsonb[]) AS e(type, id, payload)
-        JOIN iot_bus_subscriptions s ON s.event_type = e.type
-        ON CONFLICT (event_id, handler) DO NOTHING
-        RETURNING 1
-      )
-      SELECT count(*)::int AS n FROM inserted`);
+    await this.#database.executor(scope).execute(this.deliveriesInsert(events));
     afterCommit(scope, () => this.#announce());
   }
 
   /**
-   * The deliveries of `events` as SQL to embed in a caller's own statement, for a write that must
-   * enqueue its events atomically in one round trip (a data-modifying CTE: `WITH updated AS
-   * (UPDATE … RETURNING id), enqueued AS (<this>) SELECT …`). Parameters are numbered from
-   * `firstParam`; rows are inserted only when `condition` (SQL over the caller's CTEs) holds. Call
-   * `announce()` once the statement committed.
+   * The INSERT of one delivery per subscribed handler for each of `events` (an event id already
+   * delivered to a handler is skipped), when `condition` holds. `publish` runs it alone; a store
+   * whose write must enqueue atomically in one round trip embeds it in its own statement (a
+   * data-modifying CTE: `WITH updated AS (UPDATE … RETURNING id), enqueued AS (<this>) SELECT …`)
+   * and calls `announce()` after the commit.
    */
-  enqueueStatement(
-    events: readonly DomainEvent[],
-    firstParam: number,
-    condition: string,
-  ): { readonly text: string; readonly params: unknown[] } {
-    const [type, id, payload] = [firstParam, firstParam + 1, firstParam + 2];
-    return {
-      text: `INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
-        SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
-        FROM unnest($${type}::text[], $${id}::uuid[], $${payload}::jsonb[]) AS e(type, id, payload)
-        JOIN iot_bus_subscriptions s ON s.event_type = e.type
-        WHERE ${condition}
-        ON CONFLICT (event_id, handler) DO NOTHING`,
-      params: [events.map((e) => e.type), events.map((e) => e.eventId), events.map((e) => JSON.stringify(e))],
-    };
+  deliveriesInsert(events: readonly DomainEvent[], condition: SQL = sql`true`): SQL {
+    return sql`
+      INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
+      SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
+      FROM unnest(${sql.param(events.map((e) => e.type))}::text[],
+                  ${sql.param(events.map((e) => e.eventId))}::uuid[],
+                  ${sql.param(events.map((e) => JSON.stringify(e)))}::jsonb[]) AS e(type, id, payload)
+      JOIN iot_bus_subscriptions s ON s.event_type = e.type
+      WHERE ${condition}
+      ON CONFLICT (event_id, handler) DO NOTHING`;
   }
 
-  /** Wakes the workers for deliveries a caller enqueued with `enqueueStatement` (after its commit). */
+  /** Wakes the workers for deliveries a caller committed with `deliveriesInsert`. */
   announce(): void {
     this.#announce();
   }

@@ -231,7 +231,7 @@ export class ProvisioningSaga {
   /** Starts a checkpoint the next step's AWS call may overlap; that step awaits it (`#committed`). */
   #commitInBackground(state: RunState, commit: Promise<void>): void {
     state.committing = commit;
-    commit.catch(() => {}); // surfaces in #committed, or is settled by #advanceSettled on an error
+    commit.catch(() => {}); // surfaces in #committed, or #advance lets it settle on an error
   }
 
   /** Waits for the checkpoint started by the previous step (throws what it threw). */
