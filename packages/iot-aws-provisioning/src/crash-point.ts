@@ -22,8 +22,8 @@ export const CRASH_POINTS = [
   "key:before-checkpoint",
   "key:after-checkpoint",
   /**
-   * The intent (`certificateRequestedAt`) was committed; CreateCertificateFromCsr not sent. A fresh
-   * run commits the intent with KeyEscrowed, so this is the same moment as `key:after-checkpoint`.
+   * The intent (`certificateRequestedAt`) is durable; CreateCertificateFromCsr not sent. A fresh run
+   * commits the intent with ThingCreated, and KeyEscrowed may still be committing here.
    */
   "certificate:after-intent",
   /** Replay: a certificate made from the escrowed key was found; not attached yet. */

@@ -142,6 +142,12 @@ for (const target of databaseTargets()) {
     });
 
     for (const { status, overlapped, leftAt } of [
+      { status: "ThingCreated", overlapped: ["secretsmanager:CreateSecret"], leftAt: "Pending" },
+      {
+        status: "KeyEscrowed",
+        overlapped: ["iot:CreateCertificateFromCsr", "iot:AttachThingPrincipal"],
+        leftAt: "ThingCreated",
+      },
       { status: "CertIssued", overlapped: ["secretsmanager:PutSecretValue"], leftAt: "KeyEscrowed" },
       {
         status: "SecretStored",
@@ -183,10 +189,66 @@ for (const target of databaseTargets()) {
         assert.equal(
           emulator.callCounts()["iot:CreateCertificateFromCsr"],
           1,
-          "the replay adopted, not minted",
+          "one certificate requested in all: the replay adopted it, or the lost run never asked",
         );
+        assert.equal(emulator.callCounts()["secretsmanager:CreateSecret"], 1, "one key escrowed in all");
       });
     }
+
+    it("commits the intent with ThingCreated, before the certificate is requested", async () => {
+      const device = await env.stack.addDevice(nextSerial());
+      const lossy = buildStack({
+        database: env.tdb.database,
+        aws: emulator.clientConfig(),
+        wrapBindings: (store) => losingWritesTo(store, "KeyEscrowed"),
+      });
+
+      await assert.rejects(lossy.provisioning.provision(device.id), /Connection terminated/);
+
+      const left = await env.stack.bindings.findByDevice(device.id, TENANT_A);
+      assert.equal(left?.provisioningStatus, "ThingCreated");
+      assert.ok(left?.certificateRequestedAt, "the intent is durable with the thing");
+      const [requested] = emulator.calls().filter((c) => c.operation === "CreateCertificateFromCsr");
+      assert.ok(requested, "CreateCertificateFromCsr went out");
+      assert.ok(
+        (left?.certificateRequestedAt?.getTime() ?? Number.POSITIVE_INFINITY) <= Date.parse(requested.at),
+        "recorded before the request",
+      );
+    });
+
+    it("resumes a binding left at ThingCreated without the intent: records it, then requests one certificate", async () => {
+      const device = await env.stack.addDevice(nextSerial());
+      const stopBeforeTheCertificate = buildStack({
+        database: env.tdb.database,
+        aws: emulator.clientConfig(),
+        crashPoint: (point) => {
+          if (point === "key:before-checkpoint") throw new Error("stopped after the escrow");
+        },
+      });
+      await assert.rejects(stopBeforeTheCertificate.provisioning.provision(device.id), /after the escrow/);
+      // What an earlier version of the saga left: ThingCreated without the intent, the key escrowed.
+      await env.tdb.database.execute(
+        "UPDATE iotaws_thing_bindings SET certificate_requested_at = NULL WHERE device_id = $1",
+        [device.id],
+      );
+      assert.equal(
+        (await env.stack.bindings.findByDevice(device.id, TENANT_A))?.provisioningStatus,
+        "ThingCreated",
+      );
+      const before = emulator.callCounts()["iot:CreateCertificateFromCsr"] ?? 0;
+
+      assert.equal(await env.stack.provisioning.provision(device.id), "activated");
+
+      assert.equal(emulator.callCounts()["iot:CreateCertificateFromCsr"], before + 1);
+      assert.equal(emulator.callCounts()["secretsmanager:CreateSecret"], 1, "the escrowed key reused");
+      assert.equal(emulator.callCounts()["iot:ListCertificates"] ?? 0, 0, "no search: nothing to adopt");
+      const thingName = ThingName.from(device.tenantId, device.serialNumber).value;
+      assertProvisioned(
+        emulator.inventory(),
+        await env.stack.provisioning.describeBinding(device.id, TENANT_A),
+        expected(thingName),
+      );
+    });
 
     it("makes no AWS call when the binding is already Active", async () => {
       const device = await env.stack.addDevice(nextSerial());

@@ -271,13 +271,25 @@ describe("the provisioning saga walk", () => {
 });
 
 describe("recordCertificateRequested (the intent before CreateCertificateFromCsr)", () => {
-  it("is recorded once in KeyEscrowed and replays as a no-op", () => {
-    const binding = bindingIn("KeyEscrowed");
-    assert.equal(binding.recordCertificateRequested(change()), true);
+  for (const status of ["ThingCreated", "KeyEscrowed"] as const) {
+    it(`is recorded once in ${status} and replays as a no-op`, () => {
+      const binding = bindingIn(status);
+      assert.equal(binding.recordCertificateRequested(change()), true);
+      const at = binding.certificateRequestedAt;
+      assert.ok(at);
+      assert.equal(binding.recordCertificateRequested(change()), false);
+      assert.equal(binding.certificateRequestedAt, at);
+      assert.equal(binding.provisioningStatus, status);
+    });
+  }
+
+  it("stays recorded through the escrow step", () => {
+    const binding = bindingIn("ThingCreated");
+    binding.recordCertificateRequested(change());
     const at = binding.certificateRequestedAt;
+    binding.recordKeyEscrowed(SECRET_ARN, change());
     assert.equal(binding.recordCertificateRequested(change()), false);
     assert.equal(binding.certificateRequestedAt, at);
-    assert.equal(binding.provisioningStatus, "KeyEscrowed");
   });
 
   for (const status of ["CertIssued", "SecretStored", "Active"] as const) {
@@ -289,12 +301,13 @@ describe("recordCertificateRequested (the intent before CreateCertificateFromCsr
     });
   }
 
-  for (const status of ["Pending", "ThingCreated", "Failed", "Decommissioned"] as const) {
-    it(`is refused in ${status}: no key is escrowed there`, () => {
+  for (const status of ["Pending", "Failed", "Decommissioned"] as const) {
+    it(`is refused in ${status}: no thing, or no saga running`, () => {
       assert.throws(
         () => bindingIn(status).recordCertificateRequested(change()),
         (error: unknown) =>
-          error instanceof InvalidStatusTransitionError && error.expectedStatuses.join() === "KeyEscrowed",
+          error instanceof InvalidStatusTransitionError &&
+          error.expectedStatuses.join() === "ThingCreated,KeyEscrowed",
       );
     });
   }

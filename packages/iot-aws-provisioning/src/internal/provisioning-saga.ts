@@ -1,9 +1,11 @@
 /**
- * The provisioning saga of one device: Pending → ThingCreated → KeyEscrowed → (intent) → CertIssued
+ * The provisioning saga of one device: Pending → ThingCreated (+ intent) → KeyEscrowed → CertIssued
  * → SecretStored → Active. Every AWS call is followed by its checkpoint (an optimistic binding
- * update); the next call waits for it, except where that call is idempotent and safe without the
- * record (PutSecretValue after CertIssued, AttachPolicy + UpdateCertificate after SecretStored),
- * which overlap the commit. Every run holds the device's `BindingLock`, so a redelivery or a
+ * update). The next call overlaps that commit, because a replay without the record reaches the same
+ * end (it finds the thing, our escrowed key, the certificate made from it, the complete secret):
+ * the one ordering that matters — the intent durable before CreateCertificateFromCsr, CertIssued
+ * durable before UpdateCertificate(ACTIVE) — is kept by waiting for the previous commit before
+ * starting the next. Every run holds the device's `BindingLock`, so a redelivery or a
  * second host never runs it twice at once. A run starts from whatever checkpoint the binding holds,
  * so a crash anywhere is resumed by the next delivery; see the README's proof sketch.
  *
@@ -74,13 +76,14 @@ interface RunState {
   draft?: Promise<GeneratedDeviceKey>;
   /** The first look at the device secret, sent while the ThingCreated checkpoint commits. */
   lookup?: Promise<SecretLookup>;
-  /** The intent was committed by this run, so no certificate can exist yet: no search needed. */
+  /** The intent was recorded by this run, so no certificate can exist yet: no search needed. */
   intentRecordedInThisRun?: boolean;
   /**
-   * A checkpoint still committing while the next step's first AWS call is in flight (CertIssued
-   * under PutSecretValue, SecretStored under AttachPolicy + UpdateCertificate): those calls are
-   * idempotent and safe without the record, so they need not wait for it. The next checkpoint (a
-   * write of the same row) awaits it first; see the README's proof sketch.
+   * A checkpoint still committing while the next step's AWS calls are in flight (ThingCreated under
+   * the escrow, KeyEscrowed under CreateCertificateFromCsr + AttachThingPrincipal, CertIssued under
+   * PutSecretValue, SecretStored under AttachPolicy + UpdateCertificate): those calls are safe
+   * without the record, so they need not wait for it. The next checkpoint (a write of the same row)
+   * awaits it first; see the README's proof sketch.
    */
   committing?: Promise<void>;
 }
@@ -275,12 +278,22 @@ export class ProvisioningSaga {
       rt.crashPoint("thing:before-checkpoint", binding.deviceId);
     }
     const from = binding.provisioningStatus;
-    binding.recordThingCreated(thingArn, change(rt));
+    const at = change(rt);
+    binding.recordThingCreated(thingArn, at);
+    // The intent commits with the thing: the escrow then overlaps this commit, and the certificate
+    // request (which needs the intent durable) overlaps the KeyEscrowed commit.
+    state.intentRecordedInThisRun = binding.recordCertificateRequested(at);
     // The escrow step starts with a read of the secret: send it while the checkpoint commits.
     state.lookup = readOurs(rt, binding, secretNameOfBinding(rt, binding), ctx);
     state.lookup.catch(() => {}); // surfaces when the escrow step awaits it
-    await this.#checkpoint(binding, from, "thing", { thingArn, thingCreated: created });
-    rt.crashPoint("thing:after-checkpoint", binding.deviceId);
+    this.#commitInBackground(
+      state,
+      this.#checkpoint(binding, from, "thing", {
+        thingArn,
+        thingCreated: created,
+        certificateRequestedAt: binding.certificateRequestedAt,
+      }).then(() => rt.crashPoint("thing:after-checkpoint", binding.deviceId)),
+    );
   }
 
   /** Step 4a: the device key, generated locally and escrowed before any certificate exists. */
@@ -289,19 +302,21 @@ export class ProvisioningSaga {
     const escrowed = await escrowKey(rt, binding, ctx, { draft: state.draft, lookup: state.lookup });
     if (escrowed.written) rt.crashPoint("key:before-checkpoint", binding.deviceId);
     state.key = escrowed.key;
+    await this.#committed(state); // ThingCreated + intent, overlapped by the escrow
     const from = binding.provisioningStatus;
     const at = change(rt);
     binding.recordKeyEscrowed(escrowed.secretArn, at);
-    // The intent commits with the escrow (one write): CreateCertificateFromCsr comes right after, and
-    // an intent recorded a little early only costs a replay one search that finds nothing.
-    state.intentRecordedInThisRun = binding.recordCertificateRequested(at);
-    await this.#checkpoint(binding, from, "key", {
+    // A binding left at ThingCreated without the intent (by an earlier version of the saga) records
+    // it here, and then the certificate request must wait for this commit.
+    const intentNow = binding.recordCertificateRequested(at);
+    state.intentRecordedInThisRun ||= intentNow;
+    const commit = this.#checkpoint(binding, from, "key", {
       secretArn: escrowed.secretArn,
       keyReused: !escrowed.written,
       certificateRequestedAt: binding.certificateRequestedAt,
-    });
-    rt.crashPoint("key:after-checkpoint", binding.deviceId);
-    rt.crashPoint("certificate:after-intent", binding.deviceId);
+    }).then(() => rt.crashPoint("key:after-checkpoint", binding.deviceId));
+    if (intentNow) await commit;
+    else this.#commitInBackground(state, commit);
   }
 
   /**
@@ -315,6 +330,7 @@ export class ProvisioningSaga {
     const spki = publicKeyOfPrivateKey(key.privateKeyPem);
     let searchFirst = binding.certificateRequestedAt !== null && !state.intentRecordedInThisRun;
     if (binding.certificateRequestedAt === null) {
+      await this.#committed(state);
       binding.recordCertificateRequested(change(rt));
       await rt.bindings.update(binding);
       rt.logger.info(
@@ -325,8 +341,8 @@ export class ProvisioningSaga {
         },
         "certificate request intent recorded",
       );
-      rt.crashPoint("certificate:after-intent", binding.deviceId);
     }
+    rt.crashPoint("certificate:after-intent", binding.deviceId);
 
     let certificate: IssuedCertificate | null = null;
     let source: "created" | "adopted" = "created";
@@ -366,6 +382,7 @@ export class ProvisioningSaga {
     state.certificate = certificate;
     await rt.api.attachThingPrincipal(binding.thingName.value, certificate.arn, ctx);
     rt.crashPoint("certificate:before-checkpoint", binding.deviceId);
+    await this.#committed(state); // KeyEscrowed, overlapped by the two calls above
     const from = binding.provisioningStatus;
     binding.recordCertificateIssued(certificate.arn, change(rt));
     const certificateArn = certificate.arn;

@@ -332,14 +332,17 @@ export class AwsThingBinding extends AggregateRoot {
   }
 
   /**
-   * The intent to call `CreateCertificateFromCsr`, recorded (at `change.at`) before the call so a
-   * replay after a crash knows to look for a certificate made from the escrowed key instead of
-   * minting another. Only in `KeyEscrowed`; a replay (already recorded, or later checkpoint) is a no-op.
+   * The intent to call `CreateCertificateFromCsr`, recorded (at `change.at`) and committed before
+   * the call so a replay after a crash knows to look for a certificate made from the escrowed key
+   * instead of minting another; its time bounds that search. In `ThingCreated` (the saga commits it
+   * with the thing, so the escrow and the certificate request need not wait for another commit) or
+   * `KeyEscrowed`; a replay (already recorded, or later checkpoint) is a no-op.
    */
   recordCertificateRequested(change: ChangeContext): boolean {
     if (isAtLeast(this.#status, ProvisioningStatus.CertIssued)) return false;
-    if (this.#status !== ProvisioningStatus.KeyEscrowed) {
+    if (this.#status !== ProvisioningStatus.ThingCreated && this.#status !== ProvisioningStatus.KeyEscrowed) {
       throw new InvalidStatusTransitionError(ENTITY, "recordCertificateRequested", this.#status, [
+        ProvisioningStatus.ThingCreated,
         ProvisioningStatus.KeyEscrowed,
       ]);
     }

@@ -77,7 +77,8 @@ export const IN_FLIGHT_STATUSES: ReadonlySet<ProvisioningStatus> = new Set([
 
 /**
  * The forward steps of the saga: each names the status it must start from and the status it
- * reaches. `recordCertificateRequested` is an intent inside `KeyEscrowed` and is not a step.
+ * reaches. `recordCertificateRequested` is an intent inside `ThingCreated` / `KeyEscrowed` and is not a
+ * step.
  */
 export const PROVISIONING_STEPS = Object.freeze({
   recordThingCreated: { from: ProvisioningStatus.Pending, to: ProvisioningStatus.ThingCreated },
