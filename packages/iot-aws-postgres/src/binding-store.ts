@@ -34,6 +34,7 @@ import {
   constraintName,
   type Database,
   decodeCursor,
+  deliveryValues,
   encodeCursor,
   PG_UNIQUE_VIOLATION,
   PostgresMessageBus,
@@ -96,17 +97,32 @@ const placeholders = Object.fromEntries(
  * parses it once per connection). They run outside a transaction: a write without events is one
  * statement, so autocommit is as atomic as BEGIN/…/COMMIT at a third of the round trips.
  */
-function prepareStatements(database: Database) {
+function prepareStatements(database: Database, bus: MessageBus) {
   const t = iotawsThingBindings;
   const { id, createdAt, createdBy, ...changes } = placeholders;
-  return {
-    insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
-    update: database.db
+  const update = () =>
+    database.db
       .update(t)
       .set(changes)
       .where(and(eq(t.id, sql.placeholder("id")), eq(t.version, sql.placeholder("loadedVersion"))))
-      .returning({ id: t.id })
-      .prepare("iotaws_binding_update"),
+      .returning({ id: t.id });
+  return {
+    insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
+    update: update().prepare("iotaws_binding_update"),
+    /**
+     * A write with events, outside a caller's transaction: the UPDATE and the outbox INSERT as one
+     * statement (data-modifying CTEs commit together or not at all), one round trip instead of four
+     * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched.
+     */
+    updateAndEnqueue:
+      bus instanceof PostgresMessageBus
+        ? database.prepare<{ updated: number }>(
+            "iotaws_binding_update_enqueue",
+            sql`WITH updated AS (${update().getSQL()}),
+                     enqueued AS (${bus.preparedDeliveriesInsert(sql`EXISTS (SELECT 1 FROM updated)`)})
+                SELECT count(*)::int AS updated FROM updated`,
+          )
+        : null,
     byDevice: database.db
       .select()
       .from(t)
@@ -176,7 +192,7 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
   }
 
   get #statements(): ReturnType<typeof prepareStatements> {
-    this.#prepared ??= prepareStatements(this.#database);
+    this.#prepared ??= prepareStatements(this.#database, this.#bus);
     return this.#prepared;
   }
 
@@ -216,8 +232,22 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       this.#persisted(binding);
       return;
     }
-    if (!scope && this.#bus instanceof PostgresMessageBus) {
-      await this.#updateAndEnqueue(binding, this.#bus);
+    const updateAndEnqueue = this.#statements.updateAndEnqueue;
+    if (!scope && updateAndEnqueue && this.#bus instanceof PostgresMessageBus) {
+      let rows: { updated: number }[];
+      try {
+        rows = await updateAndEnqueue({
+          ...toRow(binding),
+          loadedVersion: binding.loadedVersion,
+          ...deliveryValues(binding.pendingEvents),
+        });
+      } catch (error) {
+        throw duplicateKey(error, binding) ?? error;
+      }
+      if (rows[0]?.updated !== 1)
+        throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
+      this.#bus.announce();
+      this.#persisted(binding);
       return;
     }
     await this.#write(scope, async (tx, txScope) => {
@@ -315,29 +345,6 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     const items = rows.slice(0, limit).map(fromRow);
     const last = items.at(-1);
     return { items, nextCursor: rows.length > limit && last ? encodeCursor([last.id]) : null };
-  }
-
-  /**
-   * A write with events outside a caller's transaction: the UPDATE and the outbox INSERT as one
-   * statement (data-modifying CTEs commit together or not at all), one round trip instead of four
-   * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched.
-   */
-  async #updateAndEnqueue(binding: AwsThingBinding, bus: PostgresMessageBus): Promise<void> {
-    const update = optimisticUpdate(this.#database.db, binding).getSQL(); // SQL, not a builder: no parentheses
-    const enqueue = bus.deliveriesInsert(binding.pendingEvents, sql`EXISTS (SELECT 1 FROM updated)`);
-    let result: { rows: { updated: number }[] };
-    try {
-      result = (await this.#database.db.execute(sql`
-        WITH updated AS (${update}), enqueued AS (${enqueue})
-        SELECT count(*)::int AS updated FROM updated`)) as unknown as { rows: { updated: number }[] };
-    } catch (error) {
-      throw duplicateKey(error, binding) ?? error;
-    }
-    if (result.rows[0]?.updated !== 1) {
-      throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
-    }
-    bus.announce();
-    this.#persisted(binding);
   }
 
   /** Publishes the pending events in the write's transaction; they are cleared only once the write succeeded. */

@@ -9,9 +9,10 @@
  */
 import { PGlite } from "@electric-sql/pglite";
 import type { TransactionScope, UnitOfWork } from "@granit/iot";
+import { fillPlaceholders, type SQL } from "drizzle-orm";
 import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import { migrate as migratePg } from "drizzle-orm/node-postgres/migrator";
-import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { type PgDatabase, PgDialect, type PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import pg from "pg";
@@ -201,6 +202,24 @@ export class Database implements UnitOfWork {
     if (this.#pool) return (await this.#pool.query(text, params)).rows as R[];
     if (this.#pglite) return (await this.#pglite.query<R>(text, params)).rows;
     throw new Error("Database is closed.");
+  }
+
+  /**
+   * A raw statement whose values are `sql.placeholder(name)`s, rendered to text once and prepared
+   * under `name` by PostgreSQL on each pooled connection (drizzle's `.prepare()` covers its query
+   * builders only; a data-modifying CTE needs this). Run it with the placeholder values; answers rows.
+   */
+  prepare<R = Record<string, unknown>>(
+    name: string,
+    query: SQL,
+  ): (values: Record<string, unknown>) => Promise<R[]> {
+    const { sql: text, params } = new PgDialect().sqlToQuery(query);
+    return async (values) => {
+      const bound = fillPlaceholders(params, values);
+      if (this.#pool) return (await this.#pool.query({ name, text, values: bound })).rows as R[];
+      if (this.#pglite) return (await this.#pglite.query<R>(text, bound)).rows;
+      throw new Error("Database is closed.");
+    };
   }
 
   /** Cheap liveness probe for `/health/ready`. */

@@ -16,6 +16,7 @@ export { constraintName, PG_UNIQUE_VIOLATION, sqlState } from "./internal/pg-err
 export {
   BUS_CHANNEL,
   type DeadLetter,
+  deliveryValues,
   PostgresMessageBus,
   type PostgresMessageBusOptions,
 } from "./message-bus.ts";

@@ -30,7 +30,7 @@ import {
   uuidv7,
 } from "@granit/iot";
 import { metrics } from "@opentelemetry/api";
-import { type SQL, sql } from "drizzle-orm";
+import { type SQL, type SQLChunk, sql } from "drizzle-orm";
 import { afterCommit, type Database } from "./database.ts";
 
 export interface PostgresMessageBusOptions {
@@ -186,15 +186,26 @@ export class PostgresMessageBus implements MessageBus {
    * and calls `announce()` after the commit.
    */
   deliveriesInsert(events: readonly DomainEvent[], condition: SQL = sql`true`): SQL {
-    return sql`
-      INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
-      SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
-      FROM unnest(${sql.param(events.map((e) => e.type))}::text[],
-                  ${sql.param(events.map((e) => e.eventId))}::uuid[],
-                  ${sql.param(events.map((e) => JSON.stringify(e)))}::jsonb[]) AS e(type, id, payload)
-      JOIN iot_bus_subscriptions s ON s.event_type = e.type
-      WHERE ${condition}
-      ON CONFLICT (event_id, handler) DO NOTHING`;
+    const values = deliveryValues(events);
+    return insertDeliveries(
+      sql.param(values.eventTypes),
+      sql.param(values.eventIds),
+      sql.param(values.eventPayloads),
+      condition,
+    );
+  }
+
+  /**
+   * `deliveriesInsert` with placeholders (`eventTypes`, `eventIds`, `eventPayloads`) for a statement
+   * prepared once (`Database.prepare`); bind them with `deliveryValues(events)`.
+   */
+  preparedDeliveriesInsert(condition: SQL = sql`true`): SQL {
+    return insertDeliveries(
+      sql.placeholder("eventTypes"),
+      sql.placeholder("eventIds"),
+      sql.placeholder("eventPayloads"),
+      condition,
+    );
   }
 
   /** Wakes the workers for deliveries a caller committed with `deliveriesInsert`. */
@@ -491,4 +502,27 @@ export class PostgresMessageBus implements MessageBus {
 
 function delay(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The bind values of a deliveries INSERT: three parallel arrays, one element per event. */
+export function deliveryValues(events: readonly DomainEvent[]): {
+  eventTypes: string[];
+  eventIds: string[];
+  eventPayloads: string[];
+} {
+  return {
+    eventTypes: events.map((e) => e.type),
+    eventIds: events.map((e) => e.eventId),
+    eventPayloads: events.map((e) => JSON.stringify(e)),
+  };
+}
+
+function insertDeliveries(types: SQLChunk, ids: SQLChunk, payloads: SQLChunk, condition: SQL): SQL {
+  return sql`
+    INSERT INTO iot_bus_deliveries (handler, event_type, event_id, payload, max_attempts)
+    SELECT s.handler, e.type, e.id, e.payload, s.max_attempts
+    FROM unnest(${types}::text[], ${ids}::uuid[], ${payloads}::jsonb[]) AS e(type, id, payload)
+    JOIN iot_bus_subscriptions s ON s.event_type = e.type
+    WHERE ${condition}
+    ON CONFLICT (event_id, handler) DO NOTHING`;
 }
