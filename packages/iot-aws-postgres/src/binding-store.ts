@@ -108,19 +108,28 @@ function prepareStatements(database: Database, bus: MessageBus) {
       .returning({ id: t.id });
   return {
     insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
+    /** The insert unless a live binding holds the device or the name (no error, so no server log line). */
+    reserve: database.db
+      .insert(t)
+      .values(placeholders)
+      .onConflictDoNothing()
+      .returning({ id: t.id })
+      .prepare("iotaws_binding_reserve"),
     update: update().prepare("iotaws_binding_update"),
     /**
      * A write with events, outside a caller's transaction: the UPDATE and the outbox INSERT as one
      * statement (data-modifying CTEs commit together or not at all), one round trip instead of four
-     * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched.
+     * (BEGIN, UPDATE, INSERT, COMMIT). The deliveries are inserted only when the UPDATE matched;
+     * workers are woken only when there is one (no NOTIFY for an event nobody subscribed to).
      */
     updateAndEnqueue:
       bus instanceof PostgresMessageBus
-        ? database.prepare<{ updated: number }>(
+        ? database.prepare<{ updated: number; enqueued: number }>(
             "iotaws_binding_update_enqueue",
             sql`WITH updated AS (${update().getSQL()}),
                      enqueued AS (${bus.preparedDeliveriesInsert(sql`EXISTS (SELECT 1 FROM updated)`)})
-                SELECT count(*)::int AS updated FROM updated`,
+                SELECT (SELECT count(*)::int FROM updated) AS updated,
+                       (SELECT count(*)::int FROM enqueued) AS enqueued`,
           )
         : null,
     byDevice: database.db
@@ -217,6 +226,29 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     this.#persisted(binding);
   }
 
+  async reserve(binding: AwsThingBinding): Promise<AwsThingBinding> {
+    if (binding.pendingEvents.length > 0) {
+      throw new TypeError("reserve() writes no events: publish them with add() in a transaction.");
+    }
+    for (let attempt = 1; ; attempt++) {
+      const inserted = await this.#statements.reserve.execute(toRow(binding));
+      if (inserted.length === 1) {
+        this.#persisted(binding);
+        return binding;
+      }
+      const existing = await this.findByDevice(binding.deviceId, ALL_TENANTS);
+      if (existing) return existing;
+      // The name, then: held by another device's binding — unless that one was deleted meanwhile.
+      if ((await this.findByThingName(binding.thingName)) || attempt === 3) {
+        throw new DuplicateKeyError(
+          ENTITY,
+          "thingName",
+          `Thing name '${binding.thingName}' is already bound to another device (AWS thing names are unique in the account).`,
+        );
+      }
+    }
+  }
+
   async update(binding: AwsThingBinding, scope?: TransactionScope): Promise<void> {
     if (!scope && binding.pendingEvents.length === 0) {
       let updated: { id: string }[];
@@ -234,7 +266,7 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     }
     const updateAndEnqueue = this.#statements.updateAndEnqueue;
     if (!scope && updateAndEnqueue && this.#bus instanceof PostgresMessageBus) {
-      let rows: { updated: number }[];
+      let rows: { updated: number; enqueued: number }[];
       try {
         rows = await updateAndEnqueue({
           ...toRow(binding),
@@ -244,9 +276,10 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       } catch (error) {
         throw duplicateKey(error, binding) ?? error;
       }
-      if (rows[0]?.updated !== 1)
+      const [counts] = rows;
+      if (counts?.updated !== 1)
         throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
-      this.#bus.announce();
+      if (counts.enqueued > 0) this.#bus.announce();
       this.#persisted(binding);
       return;
     }

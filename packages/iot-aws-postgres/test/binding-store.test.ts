@@ -99,6 +99,13 @@ for (const target of databaseTargets()) {
         )[0]?.n,
       );
 
+    const rowCount = async () =>
+      Number(
+        (
+          await tdb.database.execute<{ n: string }>("SELECT count(*)::text AS n FROM iotaws_thing_bindings")
+        )[0]?.n,
+      );
+
     before(async () => {
       tdb = await target.open({ migrations: [IOT_MIGRATIONS, IOTAWS_MIGRATIONS] });
       bus = new PostgresMessageBus(tdb.database);
@@ -192,6 +199,29 @@ for (const target of databaseTargets()) {
           return true;
         });
       }
+    });
+
+    it("reserves: inserts a device's first binding, answers the stored one after that, and refuses a taken name", async () => {
+      const deviceId = uuidv7();
+      const first = newBinding(TENANT_A, { deviceId, serial: "RESERVE-1" });
+      assert.equal(await store.reserve(first), first, "inserted");
+      assert.equal(first.loadedVersion, 1, "persisted");
+      assert.equal((await store.findByDevice(deviceId, TENANT_A))?.id, first.id);
+
+      const again = await store.reserve(newBinding(TENANT_A, { deviceId }));
+      assert.equal(again.id, first.id, "a second reservation answers the first binding");
+
+      const before = await rowCount();
+      const sameName = newBinding(TENANT_A, { serial: "RESERVE-1" }); // another device, the same name
+      await assert.rejects(store.reserve(sameName), (error: unknown) => {
+        assert.ok(error instanceof DuplicateKeyError);
+        assert.equal(error.key, "thingName");
+        return true;
+      });
+      assert.equal(await rowCount(), before, "nothing written");
+
+      const withEvents = jitpBinding(TENANT_A);
+      await assert.rejects(store.reserve(withEvents), /writes no events/);
     });
 
     it("scopes reads by device to the tenant filter", async () => {

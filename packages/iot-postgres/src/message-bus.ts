@@ -197,15 +197,16 @@ export class PostgresMessageBus implements MessageBus {
 
   /**
    * `deliveriesInsert` with placeholders (`eventTypes`, `eventIds`, `eventPayloads`) for a statement
-   * prepared once (`Database.prepare`); bind them with `deliveryValues(events)`.
+   * prepared once (`Database.prepare`); bind them with `deliveryValues(events)`. It returns one row
+   * per delivery inserted, so the caller can `announce()` only when there is one.
    */
   preparedDeliveriesInsert(condition: SQL = sql`true`): SQL {
-    return insertDeliveries(
+    return sql`${insertDeliveries(
       sql.placeholder("eventTypes"),
       sql.placeholder("eventIds"),
       sql.placeholder("eventPayloads"),
       condition,
-    );
+    )} RETURNING 1`;
   }
 
   /** Wakes the workers for deliveries a caller committed with `deliveriesInsert`. */

@@ -14,6 +14,8 @@ const generateKeyPairAsync = promisify(generateKeyPair);
 export interface GeneratedDeviceKey {
   readonly privateKeyPem: string;
   readonly certificateSigningRequestPem: string;
+  /** The public half as DER SubjectPublicKeyInfo (what `publicKeyOfPrivateKey` would derive again). */
+  readonly publicKeySpki: Buffer;
 }
 
 function pem(label: string, der: ArrayBuffer | Uint8Array): string {
@@ -30,10 +32,11 @@ function pem(label: string, der: ArrayBuffer | Uint8Array): string {
  */
 export async function generateDeviceKey(thingName: string): Promise<GeneratedDeviceKey> {
   const { privateKey, publicKey } = await generateKeyPairAsync("ec", { namedCurve: "P-256" });
+  const publicKeySpki = publicKey.export({ type: "spki", format: "der" });
   const info = der.sequence(
     der.tlv(0x02, Buffer.from([0])), // version 0
     der.sequence(der.set(der.sequence(OID_COMMON_NAME, der.tlv(0x0c, Buffer.from(thingName, "utf8"))))),
-    publicKey.export({ type: "spki", format: "der" }),
+    publicKeySpki,
     der.tlv(0xa0, Buffer.alloc(0)), // attributes: none
   );
   const signature = sign("sha256", info, privateKey); // DER ECDSA-Sig-Value, as X.509 wants
@@ -45,6 +48,7 @@ export async function generateDeviceKey(thingName: string): Promise<GeneratedDev
   return {
     privateKeyPem: pem("PRIVATE KEY", privateKey.export({ type: "pkcs8", format: "der" })),
     certificateSigningRequestPem: pem("CERTIFICATE REQUEST", csr),
+    publicKeySpki,
   };
 }
 
@@ -86,6 +90,20 @@ export function certificateHasKey(certificatePem: string, spki: Buffer): boolean
     return publicKeyOfCertificate(certificatePem).equals(spki);
   } catch {
     return false;
+  }
+}
+
+/**
+ * `canonicalCertificatePem` of a certificate that carries the public key `spki` (DER
+ * SubjectPublicKeyInfo), or `null` when it does not (or is not a certificate): one parse for both.
+ */
+export function canonicalCertificateWithKey(certificatePem: string, spki: Buffer): string | null {
+  try {
+    const certificate = new X509Certificate(certificatePem);
+    if (!certificate.publicKey.export({ type: "spki", format: "der" }).equals(spki)) return null;
+    return pem("CERTIFICATE", certificate.raw);
+  } catch {
+    return null;
   }
 }
 

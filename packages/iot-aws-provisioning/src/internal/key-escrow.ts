@@ -31,6 +31,8 @@ export interface EscrowedKey {
   readonly key: EscrowedDeviceKey;
   /** True when this call wrote the secret (false: a replay found our key already there). */
   readonly written: boolean;
+  /** The key's public half (DER SPKI) when this call generated it; a reused key derives it again. */
+  readonly publicKeySpki?: Buffer;
 }
 
 export function secretNameOfBinding(runtime: ProvisioningRuntime, binding: AwsThingBinding): string {
@@ -96,18 +98,24 @@ export async function escrowKey(
 ): Promise<EscrowedKey> {
   const name = secretNameOfBinding(runtime, binding);
   let fresh: EscrowedDeviceKey | undefined;
+  let publicKeySpki: Buffer | undefined;
   for (let round = 0; round < 3; round++) {
     const { current, key } =
       round === 0 && ahead.lookup ? await ahead.lookup : await readOurs(runtime, binding, name, ctx);
     if (round === 0) runtime.crashPoint("key:after-lookup", binding.deviceId);
     if (key && current) return { secretArn: current.arn, key, written: false };
     // Generated once per run: every write of this run carries the same bytes under the same token.
-    fresh ??= {
-      schema: DEVICE_CREDENTIALS_SCHEMA,
-      bindingId: binding.id,
-      thingName: binding.thingName.value,
-      ...(await (ahead.draft ?? generateDeviceKey(binding.thingName.value))),
-    };
+    if (!fresh) {
+      const generated = await (ahead.draft ?? generateDeviceKey(binding.thingName.value));
+      publicKeySpki = generated.publicKeySpki;
+      fresh = {
+        schema: DEVICE_CREDENTIALS_SCHEMA,
+        bindingId: binding.id,
+        thingName: binding.thingName.value,
+        privateKeyPem: generated.privateKeyPem,
+        certificateSigningRequestPem: generated.certificateSigningRequestPem,
+      };
+    }
     const secretString = serializeDeviceCredentials(fresh);
     try {
       const secretArn = current
@@ -116,7 +124,7 @@ export async function escrowKey(
             { name, secretString, token: binding.id, kmsKeyId: runtime.options.secretKmsKeyId },
             ctx,
           );
-      return { secretArn, key: fresh, written: true };
+      return { secretArn, key: fresh, written: true, publicKeySpki };
     } catch (error) {
       if (isScheduledForDeletion(error)) throw scheduledForDeletion(binding, name, error);
       if (!isVersionOrNameTaken(error)) throw error;

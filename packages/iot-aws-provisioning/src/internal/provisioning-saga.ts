@@ -40,7 +40,7 @@ import { failureReasonOf, isRetryable, isVersionOrNameTaken } from "./aws-errors
 import { findCertificateOfKey } from "./certificate-search.ts";
 import {
   canonicalCertificatePem,
-  certificateHasKey,
+  canonicalCertificateWithKey,
   type GeneratedDeviceKey,
   generateDeviceKey,
   publicKeyOfPrivateKey,
@@ -71,6 +71,9 @@ export type ProvisioningOutcome =
 /** What one run carries from step to step (so a fresh run needs no extra reads). */
 interface RunState {
   key?: EscrowedDeviceKey;
+  /** The key's public half (DER SPKI), when this run generated the key. */
+  publicKeySpki?: Buffer;
+  /** The certificate this run issued or adopted, its PEM canonical (`canonicalCertificatePem`). */
   certificate?: IssuedCertificate;
   /** A key pair + CSR generated while the thing step talks to AWS (CPU work off the critical path). */
   draft?: Promise<GeneratedDeviceKey>;
@@ -132,15 +135,17 @@ export class ProvisioningSaga {
     }
   }
 
-  /** Step 1: the binding, reserved (Pending) in the database before any AWS call. */
+  /**
+   * Step 1: the binding, reserved (Pending) in the database before any AWS call. The device is read
+   * under the lock (a decommission's teardown takes it too, so a device read here as live is torn
+   * down after this run); a fresh device then costs one more statement, the insert.
+   */
   async #reserve(deviceId: string): Promise<AwsThingBinding | ProvisioningOutcome> {
     const rt = this.#rt;
-    const [existing, device] = await Promise.all([
-      rt.bindings.findByDevice(deviceId, ALL_TENANTS),
-      rt.devices.findById(deviceId, ALL_TENANTS),
-    ]);
-    if (existing) return existing;
+    const device = await rt.devices.findById(deviceId, ALL_TENANTS);
     if (!device || device.status === DeviceStatus.Decommissioned) {
+      const existing = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
+      if (existing) return existing; // its status decides (a teardown is queued for it)
       rt.logger.info(
         { deviceId, deviceStatus: device?.status ?? null },
         "device deleted or decommissioned before its provisioning ran; nothing to provision",
@@ -148,19 +153,17 @@ export class ProvisioningSaga {
       return "device-gone";
     }
     const started = rt.clock.now().getTime();
-    const binding = this.#newBinding(device);
+    const fresh = this.#newBinding(device);
+    let binding: AwsThingBinding;
     try {
-      await rt.bindings.add(binding);
+      binding = await rt.bindings.reserve(fresh);
     } catch (error) {
-      if (error instanceof DuplicateKeyError && error.key === "deviceId") {
-        const winner = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
-        if (winner) return winner; // another host reserved it first
-      }
       if (error instanceof DuplicateKeyError && error.key === "thingName") {
-        throw new ThingNameTakenError(binding.thingName.value, { cause: error });
+        throw new ThingNameTakenError(fresh.thingName.value, { cause: error });
       }
       throw error;
     }
+    if (binding !== fresh) return binding; // reserved earlier (a redelivery), or by another host first
     rt.metrics.stepDuration(binding.tenantId, "reserve", "success", rt.clock.now().getTime() - started);
     rt.logger.info({ ...bindingFields(binding), step: "reserve" }, "binding reserved (Pending)");
     rt.crashPoint("reserve:after-checkpoint", deviceId);
@@ -231,10 +234,15 @@ export class ProvisioningSaga {
     return "activated";
   }
 
-  /** Starts a checkpoint the next step's AWS call may overlap; that step awaits it (`#committed`). */
-  #commitInBackground(state: RunState, commit: Promise<void>): void {
-    state.committing = commit;
-    commit.catch(() => {}); // surfaces in #committed, or #advance lets it settle on an error
+  /**
+   * Starts a checkpoint the next step's AWS calls may overlap; that step awaits it (`#committed`).
+   * The write starts on the next turn of the event loop, once the request the step sends next is on
+   * the wire: AWS works on it while this process builds and sends the write, instead of after.
+   */
+  #commitInBackground(state: RunState, commit: () => Promise<void>): void {
+    const committing = new Promise<void>((resolve) => setImmediate(resolve)).then(commit);
+    state.committing = committing;
+    committing.catch(() => {}); // surfaces in #committed, or #advance lets it settle on an error
   }
 
   /** Waits for the checkpoint started by the previous step (throws what it threw). */
@@ -286,8 +294,7 @@ export class ProvisioningSaga {
     // The escrow step starts with a read of the secret: send it while the checkpoint commits.
     state.lookup = readOurs(rt, binding, secretNameOfBinding(rt, binding), ctx);
     state.lookup.catch(() => {}); // surfaces when the escrow step awaits it
-    this.#commitInBackground(
-      state,
+    this.#commitInBackground(state, () =>
       this.#checkpoint(binding, from, "thing", {
         thingArn,
         thingCreated: created,
@@ -302,6 +309,7 @@ export class ProvisioningSaga {
     const escrowed = await escrowKey(rt, binding, ctx, { draft: state.draft, lookup: state.lookup });
     if (escrowed.written) rt.crashPoint("key:before-checkpoint", binding.deviceId);
     state.key = escrowed.key;
+    state.publicKeySpki = escrowed.publicKeySpki;
     await this.#committed(state); // ThingCreated + intent, overlapped by the escrow
     const from = binding.provisioningStatus;
     const at = change(rt);
@@ -310,12 +318,13 @@ export class ProvisioningSaga {
     // it here, and then the certificate request must wait for this commit.
     const intentNow = binding.recordCertificateRequested(at);
     state.intentRecordedInThisRun ||= intentNow;
-    const commit = this.#checkpoint(binding, from, "key", {
-      secretArn: escrowed.secretArn,
-      keyReused: !escrowed.written,
-      certificateRequestedAt: binding.certificateRequestedAt,
-    }).then(() => rt.crashPoint("key:after-checkpoint", binding.deviceId));
-    if (intentNow) await commit;
+    const commit = () =>
+      this.#checkpoint(binding, from, "key", {
+        secretArn: escrowed.secretArn,
+        keyReused: !escrowed.written,
+        certificateRequestedAt: binding.certificateRequestedAt,
+      }).then(() => rt.crashPoint("key:after-checkpoint", binding.deviceId));
+    if (intentNow) await commit();
     else this.#commitInBackground(state, commit);
   }
 
@@ -327,7 +336,7 @@ export class ProvisioningSaga {
     const rt = this.#rt;
     const key = state.key ?? (await loadEscrowedKey(rt, binding, ctx)).key;
     state.key = key;
-    const spki = publicKeyOfPrivateKey(key.privateKeyPem);
+    const spki = state.publicKeySpki ?? publicKeyOfPrivateKey(key.privateKeyPem);
     let searchFirst = binding.certificateRequestedAt !== null && !state.intentRecordedInThisRun;
     if (binding.certificateRequestedAt === null) {
       await this.#committed(state);
@@ -374,20 +383,20 @@ export class ProvisioningSaga {
       }
       rt.crashPoint("certificate:after-create", binding.deviceId);
     }
-    if (!certificateHasKey(certificate.pem, spki)) {
+    const canonicalPem = canonicalCertificateWithKey(certificate.pem, spki);
+    if (canonicalPem === null) {
       throw new ProvisioningStepFailedError(
         `AWS returned certificate '${certificate.arn}' for a CSR of thing '${binding.thingName.value}' that does not carry the escrowed key. Decommission the device and provision it again.`,
       );
     }
-    state.certificate = certificate;
+    state.certificate = { ...certificate, pem: canonicalPem };
     await rt.api.attachThingPrincipal(binding.thingName.value, certificate.arn, ctx);
     rt.crashPoint("certificate:before-checkpoint", binding.deviceId);
     await this.#committed(state); // KeyEscrowed, overlapped by the two calls above
     const from = binding.provisioningStatus;
     binding.recordCertificateIssued(certificate.arn, change(rt));
     const certificateArn = certificate.arn;
-    this.#commitInBackground(
-      state,
+    this.#commitInBackground(state, () =>
       this.#checkpoint(binding, from, "certificate", { certificateArn, source }).then(() => {
         rt.metrics.certificateIssued(binding.tenantId, source);
         rt.crashPoint("certificate:after-checkpoint", binding.deviceId);
@@ -419,7 +428,7 @@ export class ProvisioningSaga {
             `Certificate '${certificateArn}' of thing '${binding.thingName.value}' was deleted outside the bridge. Decommission the device and provision it again.`,
           );
         }
-        pem = described.pem;
+        pem = canonicalCertificatePem(described.pem);
       }
     }
     if (!alreadyStored) {
@@ -428,7 +437,7 @@ export class ProvisioningSaga {
         ...key,
         certificateArn,
         certificateId,
-        certificatePem: canonicalCertificatePem(pem),
+        certificatePem: pem,
       };
       try {
         await rt.api.putSecretValue(
@@ -457,8 +466,7 @@ export class ProvisioningSaga {
     await this.#committed(state); // CertIssued, overlapped by the write above
     const from = binding.provisioningStatus;
     binding.recordSecretStored(change(rt));
-    this.#commitInBackground(
-      state,
+    this.#commitInBackground(state, () =>
       this.#checkpoint(binding, from, "secret", { secretArn, certificateArn }).then(() =>
         rt.crashPoint("secret:after-checkpoint", binding.deviceId),
       ),
