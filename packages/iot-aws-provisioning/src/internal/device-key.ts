@@ -10,6 +10,7 @@ import { createPublicKey, generateKeyPair, sign, X509Certificate } from "node:cr
 import { promisify } from "node:util";
 
 const generateKeyPairAsync = promisify(generateKeyPair);
+const signAsync = promisify(sign);
 
 export interface GeneratedDeviceKey {
   readonly privateKeyPem: string;
@@ -26,9 +27,9 @@ function pem(label: string, der: ArrayBuffer | Uint8Array): string {
 
 /**
  * A new P-256 key pair (PKCS#8 PEM) and a PKCS#10 CSR with subject `CN={thingName}` signed by it
- * (RFC 2986). The key pair comes from OpenSSL on libuv's thread pool; the CSR's few DER structures
- * are assembled here and signed with `crypto.sign` — 0.2 ms per device where @peculiar/x509's
- * generic ASN.1 layer took 1.7 ms of event-loop time (measured in bench/provisioning.ts's saga).
+ * (RFC 2986). The key pair and the signature come from OpenSSL on libuv's thread pool; the CSR's
+ * few DER structures are assembled here — 0.2 ms per device where @peculiar/x509's generic ASN.1
+ * layer took 1.7 ms of event-loop time (measured in bench/provisioning.ts's saga).
  */
 export async function generateDeviceKey(thingName: string): Promise<GeneratedDeviceKey> {
   const { privateKey, publicKey } = await generateKeyPairAsync("ec", { namedCurve: "P-256" });
@@ -39,7 +40,8 @@ export async function generateDeviceKey(thingName: string): Promise<GeneratedDev
     publicKeySpki,
     der.tlv(0xa0, Buffer.alloc(0)), // attributes: none
   );
-  const signature = sign("sha256", info, privateKey); // DER ECDSA-Sig-Value, as X.509 wants
+  // DER ECDSA-Sig-Value, as X.509 wants; with a callback `crypto.sign` runs on the thread pool.
+  const signature = await signAsync("sha256", info, privateKey);
   const csr = der.sequence(
     info,
     ECDSA_WITH_SHA256,

@@ -75,7 +75,7 @@ interface RunState {
   publicKeySpki?: Buffer;
   /** The certificate this run issued or adopted, its PEM canonical (`canonicalCertificatePem`). */
   certificate?: IssuedCertificate;
-  /** A key pair + CSR generated while the thing step talks to AWS (CPU work off the critical path). */
+  /** A key pair + CSR generated while the reservation commits (CPU work off the critical path). */
   draft?: Promise<GeneratedDeviceKey>;
   /** The first look at the device secret, sent while the ThingCreated checkpoint commits. */
   lookup?: Promise<SecretLookup>;
@@ -117,10 +117,10 @@ export class ProvisioningSaga {
   async #runLocked(deviceId: string, signal: AbortSignal): Promise<ProvisioningOutcome> {
     const reserved = await this.#reserve(deviceId);
     if (typeof reserved === "string") return reserved;
-    let binding = reserved;
+    let binding = reserved.binding;
     for (let reload = 0; ; reload++) {
       try {
-        return await this.#advance(binding, signal);
+        return await this.#advance(binding, signal, reserved.draft);
       } catch (error) {
         if (error instanceof ConcurrencyConflictError && reload < CONFLICT_RELOADS) {
           // Someone else moved the binding (an operator, a decommission that ran meanwhile on a
@@ -140,12 +140,14 @@ export class ProvisioningSaga {
    * under the lock (a decommission's teardown takes it too, so a device read here as live is torn
    * down after this run); a fresh device then costs one more statement, the insert.
    */
-  async #reserve(deviceId: string): Promise<AwsThingBinding | ProvisioningOutcome> {
+  async #reserve(
+    deviceId: string,
+  ): Promise<{ binding: AwsThingBinding; draft?: Promise<GeneratedDeviceKey> } | ProvisioningOutcome> {
     const rt = this.#rt;
     const device = await rt.devices.findById(deviceId, ALL_TENANTS);
     if (!device || device.status === DeviceStatus.Decommissioned) {
       const existing = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
-      if (existing) return existing; // its status decides (a teardown is queued for it)
+      if (existing) return { binding: existing }; // its status decides (a teardown is queued for it)
       rt.logger.info(
         { deviceId, deviceStatus: device?.status ?? null },
         "device deleted or decommissioned before its provisioning ran; nothing to provision",
@@ -154,6 +156,10 @@ export class ProvisioningSaga {
     }
     const started = rt.clock.now().getTime();
     const fresh = this.#newBinding(device);
+    // The key pair + CSR the escrow step will need, made while the reservation commits (the event
+    // loop is idle then); a redelivery that finds its key already escrowed just drops it.
+    const draft = generateDeviceKey(fresh.thingName.value);
+    draft.catch(() => {}); // surfaces (if ever) when the escrow step awaits it
     let binding: AwsThingBinding;
     try {
       binding = await rt.bindings.reserve(fresh);
@@ -163,11 +169,11 @@ export class ProvisioningSaga {
       }
       throw error;
     }
-    if (binding !== fresh) return binding; // reserved earlier (a redelivery), or by another host first
+    if (binding !== fresh) return { binding, draft }; // reserved earlier (a redelivery), or by another host first
     rt.metrics.stepDuration(binding.tenantId, "reserve", "success", rt.clock.now().getTime() - started);
     rt.logger.info({ ...bindingFields(binding), step: "reserve" }, "binding reserved (Pending)");
     rt.crashPoint("reserve:after-checkpoint", deviceId);
-    return binding;
+    return { binding, draft };
   }
 
   #newBinding(device: Device): AwsThingBinding {
@@ -182,7 +188,11 @@ export class ProvisioningSaga {
   }
 
   /** Steps 2–5 from the binding's checkpoint. */
-  async #advance(binding: AwsThingBinding, signal: AbortSignal): Promise<ProvisioningOutcome> {
+  async #advance(
+    binding: AwsThingBinding,
+    signal: AbortSignal,
+    draft?: Promise<GeneratedDeviceKey>,
+  ): Promise<ProvisioningOutcome> {
     const rt = this.#rt;
     const status = binding.provisioningStatus;
     if (binding.provisionedViaJitp || status === ProvisioningStatus.Active) return "already-active";
@@ -197,7 +207,7 @@ export class ProvisioningSaga {
     const ctx = callContext(binding.tenantId, signal);
     const state: RunState = {};
     try {
-      return await this.#advanceFrom(binding, ctx, state);
+      return await this.#advanceFrom(binding, ctx, state, draft);
     } catch (error) {
       // A step failed while the previous checkpoint was still committing: let it settle, so the
       // caller's reload or Failed write sees the row as this run left it.
@@ -210,10 +220,11 @@ export class ProvisioningSaga {
     binding: AwsThingBinding,
     ctx: CallContext,
     state: RunState,
+    draft?: Promise<GeneratedDeviceKey>,
   ): Promise<ProvisioningOutcome> {
     const status = binding.provisioningStatus;
     if (status === ProvisioningStatus.Pending || status === ProvisioningStatus.ThingCreated) {
-      state.draft = generateDeviceKey(binding.thingName.value);
+      state.draft = draft ?? generateDeviceKey(binding.thingName.value);
       state.draft.catch(() => {}); // surfaces (if ever) when the escrow step awaits it
     }
     if (binding.provisioningStatus === ProvisioningStatus.Pending) {
