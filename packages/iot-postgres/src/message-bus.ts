@@ -174,31 +174,28 @@ export class PostgresMessageBus implements MessageBus {
    */
   async publish(events: readonly DomainEvent[], scope?: TransactionScope): Promise<void> {
     if (events.length === 0) return;
-    await this.#database.executor(scope).execute(this.deliveriesInsert(events));
+    const values = deliveryValues(events);
+    await this.#database
+      .executor(scope)
+      .execute(
+        insertDeliveries(
+          sql.param(values.eventTypes),
+          sql.param(values.eventIds),
+          sql.param(values.eventPayloads),
+          sql`true`,
+        ),
+      );
     afterCommit(scope, () => this.#announce());
   }
 
   /**
-   * The INSERT of one delivery per subscribed handler for each of `events` (an event id already
-   * delivered to a handler is skipped), when `condition` holds. `publish` runs it alone; a store
-   * whose write must enqueue atomically in one round trip embeds it in its own statement (a
-   * data-modifying CTE: `WITH updated AS (UPDATE … RETURNING id), enqueued AS (<this>) SELECT …`)
-   * and calls `announce()` after the commit.
-   */
-  deliveriesInsert(events: readonly DomainEvent[], condition: SQL = sql`true`): SQL {
-    const values = deliveryValues(events);
-    return insertDeliveries(
-      sql.param(values.eventTypes),
-      sql.param(values.eventIds),
-      sql.param(values.eventPayloads),
-      condition,
-    );
-  }
-
-  /**
-   * `deliveriesInsert` with placeholders (`eventTypes`, `eventIds`, `eventPayloads`) for a statement
-   * prepared once (`Database.prepare`); bind them with `deliveryValues(events)`. It returns one row
-   * per delivery inserted, so the caller can `announce()` only when there is one.
+   * The INSERT `publish` runs — one delivery per subscribed handler for each event (an event id
+   * already delivered to a handler is skipped) — with placeholders (`eventTypes`, `eventIds`,
+   * `eventPayloads`; bind them with `deliveryValues(events)`) and only when `condition` holds, for a
+   * store whose write must enqueue atomically in one round trip: it embeds this in its own statement
+   * (a data-modifying CTE, `WITH updated AS (UPDATE … RETURNING id), enqueued AS (<this>) SELECT …`,
+   * prepared once with `Database.prepare`) and calls `announce()` after the commit. It returns one
+   * row per delivery inserted, so the caller can announce only when there is one.
    */
   preparedDeliveriesInsert(condition: SQL = sql`true`): SQL {
     return sql`${insertDeliveries(
@@ -209,7 +206,7 @@ export class PostgresMessageBus implements MessageBus {
     )} RETURNING 1`;
   }
 
-  /** Wakes the workers for deliveries a caller committed with `deliveriesInsert`. */
+  /** Wakes the workers for deliveries a caller committed with `preparedDeliveriesInsert`. */
   announce(): void {
     this.#announce();
   }
