@@ -423,12 +423,7 @@ const ROUNDS = { instant: 8, slow: 4 };
  * Bare calls and the saga, one device at a time, in alternating rounds (bare/saga, then saga/bare,
  * …): this machine is shared, and a burst of load during one long run would land on one side only.
  */
-async function interleaved(
-  rounds: number,
-  per: number,
-  suffix: string,
-  gaps?: { bare: Gaps; saga: Gaps },
-) {
+async function interleaved(rounds: number, per: number, suffix: string, gaps?: { bare: Gaps; saga: Gaps }) {
   const bare: Row[] = [];
   const saga: Row[] = [];
   for (let round = 0; round < rounds; round++) {

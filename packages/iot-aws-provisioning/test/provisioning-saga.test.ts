@@ -20,7 +20,7 @@ import {
   ThingName,
 } from "@granit/iot-aws";
 import type { PostgresAwsThingBindingStore } from "@granit/iot-aws-postgres";
-import { BindingBusyError, secretNameOf } from "@granit/iot-aws-provisioning";
+import { BindingBusyError, secretNameOf, ThingNameTakenError } from "@granit/iot-aws-provisioning";
 import { databaseTargets } from "@granit/iot-postgres/testing";
 import { Pkcs10CertificateRequest } from "./support/csr.ts";
 import { createDevicePolicy, type Environment, openEnvironment } from "./support/environment.ts";
@@ -308,6 +308,29 @@ for (const target of databaseTargets()) {
       assert.equal(outcome, "device-gone");
       assert.equal(emulator.calls().length, callsBefore);
       assert.ok(env.logs.lines.some((l) => /nothing to provision/.test(l.message)));
+    });
+
+    it("refuses, retryably and without any AWS call, a thing name another device's binding still holds", async () => {
+      const device = await env.stack.addDevice(nextSerial());
+      const thingName = ThingName.from(device.tenantId, device.serialNumber);
+      // A device with the same serial, deleted while its decommission has not run yet.
+      await env.stack.bindings.add(
+        AwsThingBinding.create(
+          { deviceId: uuidv7(), tenantId: device.tenantId, thingName },
+          { at: new Date(), by: "earlier device" },
+        ),
+      );
+      const callsBefore = emulator.calls().length;
+
+      await assert.rejects(env.stack.provisioning.provision(device.id), (error: unknown) => {
+        assert.ok(error instanceof ThingNameTakenError);
+        assert.equal(error.retryable, true);
+        assert.equal(error.thingName, thingName.value);
+        return true;
+      });
+
+      assert.equal(emulator.calls().length, callsBefore, "no AWS call");
+      assert.equal(await env.stack.bindings.findByDevice(device.id, TENANT_A), null, "nothing reserved");
     });
 
     it("leaves a binding created by fleet provisioning alone", async () => {
