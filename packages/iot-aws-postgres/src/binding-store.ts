@@ -123,20 +123,32 @@ function prepareStatements(database: Database, bus: MessageBus) {
      * workers are woken only when there is one (no NOTIFY for an event nobody subscribed to).
      */
     updateAndEnqueue:
-      bus instanceof PostgresMessageBus
-        ? database.prepare<{ updated: number; enqueued: number }>(
-            "iotaws_binding_update_enqueue",
-            sql`WITH updated AS (${update().getSQL()}),
-                     enqueued AS (${bus.preparedDeliveriesInsert(sql`EXISTS (SELECT 1 FROM updated)`)})
-                SELECT (SELECT count(*)::int FROM updated) AS updated,
-                       (SELECT count(*)::int FROM enqueued) AS enqueued`,
-          )
-        : null,
+      bus instanceof PostgresMessageBus ? prepareUpdateAndEnqueue(database, bus, update) : null,
     byDevice: database.db
       .select()
       .from(t)
       .where(and(eq(t.deviceId, sql.placeholder("deviceId")), isNull(t.deletedAt)))
       .prepare("iotaws_binding_by_device"),
+  };
+}
+
+/** The statement behind `updateAndEnqueue`; answers whether the UPDATE matched, and wakes the bus. */
+function prepareUpdateAndEnqueue(
+  database: Database,
+  bus: PostgresMessageBus,
+  update: () => { getSQL(): SQL },
+): (values: Record<string, unknown>) => Promise<boolean> {
+  const run = database.prepare<{ updated: number; enqueued: number }>(
+    "iotaws_binding_update_enqueue",
+    sql`WITH updated AS (${update().getSQL()}),
+             enqueued AS (${bus.preparedDeliveriesInsert(sql`EXISTS (SELECT 1 FROM updated)`)})
+        SELECT (SELECT count(*)::int FROM updated) AS updated,
+               (SELECT count(*)::int FROM enqueued) AS enqueued`,
+  );
+  return async (values) => {
+    const [counts] = await run(values);
+    if (counts && counts.enqueued > 0) bus.announce();
+    return counts?.updated === 1;
   };
 }
 
@@ -240,11 +252,7 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       if (existing) return existing;
       // The name, then: held by another device's binding — unless that one was deleted meanwhile.
       if ((await this.findByThingName(binding.thingName)) || attempt === 3) {
-        throw new DuplicateKeyError(
-          ENTITY,
-          "thingName",
-          `Thing name '${binding.thingName}' is already bound to another device (AWS thing names are unique in the account).`,
-        );
+        throw new DuplicateKeyError(ENTITY, "thingName", thingNameTaken(binding));
       }
     }
   }
@@ -265,10 +273,10 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       return;
     }
     const updateAndEnqueue = this.#statements.updateAndEnqueue;
-    if (!scope && updateAndEnqueue && this.#bus instanceof PostgresMessageBus) {
-      let rows: { updated: number; enqueued: number }[];
+    if (!scope && updateAndEnqueue) {
+      let matched: boolean;
       try {
-        rows = await updateAndEnqueue({
+        matched = await updateAndEnqueue({
           ...toRow(binding),
           loadedVersion: binding.loadedVersion,
           ...deliveryValues(binding.pendingEvents),
@@ -276,10 +284,7 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
       } catch (error) {
         throw duplicateKey(error, binding) ?? error;
       }
-      const [counts] = rows;
-      if (counts?.updated !== 1)
-        throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
-      if (counts.enqueued > 0) this.#bus.announce();
+      if (!matched) throw new ConcurrencyConflictError(ENTITY, binding.id, binding.loadedVersion);
       this.#persisted(binding);
       return;
     }
@@ -403,9 +408,13 @@ function duplicateKey(error: unknown, binding: AwsThingBinding): DuplicateKeyErr
   const key = UNIQUE_KEYS[constraintName(error) ?? ""] ?? "unknown";
   const message =
     key === "thingName"
-      ? `Thing name '${binding.thingName}' is already bound to another device (AWS thing names are unique in the account).`
+      ? thingNameTaken(binding)
       : key === "deviceId"
         ? `Device '${binding.deviceId}' already has an AWS thing binding.`
         : `AWS thing binding '${binding.id}' already exists.`;
   return new DuplicateKeyError(ENTITY, key, message, { cause: error });
+}
+
+function thingNameTaken(binding: AwsThingBinding): string {
+  return `Thing name '${binding.thingName}' is already bound to another device (AWS thing names are unique in the account).`;
 }
