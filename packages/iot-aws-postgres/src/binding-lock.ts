@@ -16,7 +16,10 @@ export class PostgresBindingLock implements BindingLock {
     this.#database = database;
   }
 
-  tryRun<T>(deviceId: string, work: (signal: AbortSignal) => Promise<T>): Promise<BindingLockResult<T>> {
+  tryRun<T>(
+    deviceId: string,
+    work: (signal: AbortSignal, release: () => void) => Promise<T>,
+  ): Promise<BindingLockResult<T>> {
     return this.#database.withAdvisoryLock(`${KEY_PREFIX}${deviceId.toLowerCase()}`, work);
   }
 }

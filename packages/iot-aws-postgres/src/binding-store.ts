@@ -14,6 +14,7 @@ import {
   ALL_TENANTS,
   type ChangeContext,
   ConcurrencyConflictError,
+  DeviceStatus,
   DomainValidationError,
   DuplicateKeyError,
   type MessageBus,
@@ -36,12 +37,13 @@ import {
   decodeCursor,
   deliveryValues,
   encodeCursor,
+  iotSchema,
   PG_UNIQUE_VIOLATION,
   PostgresMessageBus,
   type SqlExecutor,
   sqlState,
 } from "@granit/iot-postgres";
-import { and, asc, eq, gt, isNull, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, getTableColumns, gt, isNull, ne, type SQL, sql } from "drizzle-orm";
 import { unionAll } from "drizzle-orm/pg-core";
 import { iotawsThingBindings } from "./schema/thing-bindings.ts";
 
@@ -108,13 +110,12 @@ function prepareStatements(database: Database, bus: MessageBus) {
       .returning({ id: t.id });
   return {
     insert: database.db.insert(t).values(placeholders).prepare("iotaws_binding_insert"),
-    /** The insert unless a live binding holds the device or the name (no error, so no server log line). */
-    reserve: database.db
-      .insert(t)
-      .values(placeholders)
-      .onConflictDoNothing()
-      .returning({ id: t.id })
-      .prepare("iotaws_binding_reserve"),
+    reserve: prepareReserve(database),
+    deviceIsLive: database.db
+      .select({ id: iotDevices.id })
+      .from(iotDevices)
+      .where(and(eq(iotDevices.id, sql.placeholder("deviceId")), deviceIsLive))
+      .prepare("iotaws_binding_device_is_live"),
     update: update().prepare("iotaws_binding_update"),
     /**
      * A write with events, outside a caller's transaction: the UPDATE and the outbox INSERT as one
@@ -130,6 +131,37 @@ function prepareStatements(database: Database, bus: MessageBus) {
       .where(and(eq(t.deviceId, sql.placeholder("deviceId")), isNull(t.deletedAt)))
       .prepare("iotaws_binding_by_device"),
   };
+}
+
+const { iotDevices } = iotSchema;
+/** A device the bridge may still provision: not soft-deleted, not decommissioned. */
+const deviceIsLive = and(isNull(iotDevices.deletedAt), ne(iotDevices.status, DeviceStatus.Decommissioned));
+
+/**
+ * The reservation: `INSERT … SELECT <the binding> WHERE <its device is live> ON CONFLICT DO
+ * NOTHING`. Reading the device in the statement that inserts makes the check as late as it can be:
+ * the saga sends it once it holds the device's lock, so a device whose decommission ran before
+ * (that teardown takes the same lock) is never reserved, whenever the saga first read the device.
+ * A live binding of the device or of the name makes it insert nothing, without an error (no server
+ * log line). The casts type the placeholders, which a SELECT list leaves untyped.
+ */
+function prepareReserve(database: Database): (values: Record<string, unknown>) => Promise<unknown[]> {
+  const columns = Object.entries(getTableColumns(iotawsThingBindings));
+  return database.prepare(
+    "iotaws_binding_reserve",
+    sql`INSERT INTO ${iotawsThingBindings} (${sql.join(
+      columns.map(([, column]) => sql.identifier(column.name)),
+      sql`, `,
+    )})
+        SELECT ${sql.join(
+          columns.map(([key, column]) => sql`${sql.placeholder(key)}::${sql.raw(column.getSQLType())}`),
+          sql`, `,
+        )}
+        WHERE EXISTS (SELECT 1 FROM ${iotDevices}
+                      WHERE ${iotDevices.id} = ${sql.placeholder("deviceId")}::uuid AND ${deviceIsLive})
+        ON CONFLICT DO NOTHING
+        RETURNING 1 AS reserved`,
+  );
 }
 
 /** The statement behind `updateAndEnqueue`; answers whether the UPDATE matched, and wakes the bus. */
@@ -238,18 +270,20 @@ export class PostgresAwsThingBindingStore implements AwsThingBindingStore {
     this.#persisted(binding);
   }
 
-  async reserve(binding: AwsThingBinding): Promise<AwsThingBinding> {
+  async reserve(binding: AwsThingBinding): Promise<AwsThingBinding | null> {
     if (binding.pendingEvents.length > 0) {
       throw new TypeError("reserve() writes no events: publish them with add() in a transaction.");
     }
     for (let attempt = 1; ; attempt++) {
-      const inserted = await this.#statements.reserve.execute(toRow(binding));
+      const inserted = await this.#statements.reserve(toRow(binding));
       if (inserted.length === 1) {
         this.#persisted(binding);
         return binding;
       }
       const existing = await this.findByDevice(binding.deviceId, ALL_TENANTS);
       if (existing) return existing;
+      const live = await this.#statements.deviceIsLive.execute({ deviceId: binding.deviceId });
+      if (live.length === 0) return null;
       // The name, then: held by another device's binding — unless that one was deleted meanwhile.
       if ((await this.findByThingName(binding.thingName)) || attempt === 3) {
         throw new DuplicateKeyError(ENTITY, "thingName", thingNameTaken(binding));

@@ -40,5 +40,57 @@ for (const target of databaseTargets()) {
       assert.deepEqual(await first, { acquired: true, value: "A" });
       assert.deepEqual(await hostB.tryRun(DEVICE, async () => "B"), { acquired: true, value: "B" });
     });
+
+    it("lets work release the lock before it settles, and answers only once the lock is free", async () => {
+      let finish = () => {};
+      const finishing = new Promise<void>((resolve) => {
+        finish = resolve;
+      });
+      let released = () => {};
+      const early = new Promise<void>((resolve) => {
+        released = resolve;
+      });
+      const first = hostA.tryRun(DEVICE, async (_signal, release) => {
+        release();
+        release(); // idempotent
+        released();
+        await finishing;
+        return "A";
+      });
+      await early;
+      // The unlock is on its way (PostgreSQL) or done (PGlite): another host gets the device while
+      // the first work is still running.
+      let other = await hostB.tryRun(DEVICE, async () => "B");
+      for (let i = 0; i < 50 && !other.acquired; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+        other = await hostB.tryRun(DEVICE, async () => "B");
+      }
+      assert.deepEqual(other, { acquired: true, value: "B" }, "free before the first work settled");
+      finish();
+      assert.deepEqual(await first, { acquired: true, value: "A" });
+      assert.deepEqual(
+        await hostB.tryRun(DEVICE, async () => "B"),
+        { acquired: true, value: "B" },
+        "and still free after it",
+      );
+      assert.deepEqual(await hostA.tryRun(DEVICE, async () => "A2"), { acquired: true, value: "A2" });
+    });
+
+    it("answers a released lock at once when tryRun resolves: the caller's next step finds it free", async () => {
+      for (let i = 0; i < 20; i++) {
+        const run = await hostA.tryRun(DEVICE, async (_signal, release) => {
+          const write = new Promise((resolve) => setTimeout(resolve, 1));
+          release();
+          await write;
+          return i;
+        });
+        assert.deepEqual(run, { acquired: true, value: i });
+        assert.deepEqual(
+          await hostB.tryRun(DEVICE, async () => "B"),
+          { acquired: true, value: "B" },
+          `round ${i}`,
+        );
+      }
+    });
   });
 }

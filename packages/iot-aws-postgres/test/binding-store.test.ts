@@ -201,18 +201,28 @@ for (const target of databaseTargets()) {
       }
     });
 
-    it("reserves: inserts a device's first binding, answers the stored one after that, and refuses a taken name", async () => {
-      const deviceId = uuidv7();
-      const first = newBinding(TENANT_A, { deviceId, serial: "RESERVE-1" });
+    it("reserves: inserts a live device's first binding, answers the stored one after that, and refuses a taken name", async () => {
+      const devices = new PostgresDeviceStore(tdb.database, bus);
+      const device = Device.provision(
+        { tenantId: TENANT_A, serialNumber: "RESERVE-1", model: "GW", firmware: "1.0.0" },
+        change(),
+      );
+      await devices.add(device);
+      const first = newBinding(TENANT_A, { deviceId: device.id, serial: "RESERVE-1" });
       assert.equal(await store.reserve(first), first, "inserted");
       assert.equal(first.loadedVersion, 1, "persisted");
-      assert.equal((await store.findByDevice(deviceId, TENANT_A))?.id, first.id);
+      assert.equal((await store.findByDevice(device.id, TENANT_A))?.id, first.id);
 
-      const again = await store.reserve(newBinding(TENANT_A, { deviceId }));
-      assert.equal(again.id, first.id, "a second reservation answers the first binding");
+      const again = await store.reserve(newBinding(TENANT_A, { deviceId: device.id }));
+      assert.equal(again?.id, first.id, "a second reservation answers the first binding");
 
+      const other = Device.provision(
+        { tenantId: TENANT_A, serialNumber: "RESERVE-2", model: "GW", firmware: "1.0.0" },
+        change(),
+      );
+      await devices.add(other);
       const before = await rowCount();
-      const sameName = newBinding(TENANT_A, { serial: "RESERVE-1" }); // another device, the same name
+      const sameName = newBinding(TENANT_A, { deviceId: other.id, serial: "RESERVE-1" }); // another device, the same name
       await assert.rejects(store.reserve(sameName), (error: unknown) => {
         assert.ok(error instanceof DuplicateKeyError);
         assert.equal(error.key, "thingName");
@@ -222,6 +232,24 @@ for (const target of databaseTargets()) {
 
       const withEvents = jitpBinding(TENANT_A);
       await assert.rejects(store.reserve(withEvents), /writes no events/);
+    });
+
+    it("reserves nothing for a device that is not stored or is decommissioned, and answers null", async () => {
+      const devices = new PostgresDeviceStore(tdb.database, bus);
+      const before = await rowCount();
+      assert.equal(await store.reserve(newBinding(TENANT_A)), null, "no such device");
+
+      const device = Device.provision(
+        { tenantId: TENANT_A, serialNumber: "RESERVE-GONE", model: "GW", firmware: "1.0.0" },
+        change(),
+      );
+      await devices.add(device);
+      device.decommission(change());
+      await devices.update(device);
+      const binding = newBinding(TENANT_A, { deviceId: device.id, serial: "RESERVE-GONE" });
+      assert.equal(await store.reserve(binding), null, "decommissioned");
+      assert.equal(binding.loadedVersion, 0, "not persisted");
+      assert.equal(await rowCount(), before, "nothing written");
     });
 
     it("scopes reads by device to the tenant filter", async () => {

@@ -310,6 +310,37 @@ for (const target of databaseTargets()) {
       assert.ok(env.logs.lines.some((l) => /nothing to provision/.test(l.message)));
     });
 
+    it("reserves nothing, and makes no AWS call, for a device decommissioned after the saga read it", async () => {
+      const device = await env.stack.addDevice(nextSerial());
+      // The saga reads the device while it takes the lock; a decommission (teardown included) that
+      // completes in between must still stop it: the reservation re-checks the device under the lock.
+      const racing = buildStack({
+        database: env.tdb.database,
+        aws: emulator.clientConfig(),
+        wrapBindings: (store) =>
+          new Proxy(store, {
+            get(target, property) {
+              if (property === "reserve") {
+                return async (binding: AwsThingBinding) => {
+                  const stored = await env.stack.devices.findById(device.id, TENANT_A);
+                  stored?.decommission({ at: new Date(), by: "operator" });
+                  if (stored) await env.stack.devices.update(stored);
+                  return target.reserve(binding);
+                };
+              }
+              const value = Reflect.get(target, property, target);
+              return typeof value === "function" ? value.bind(target) : value;
+            },
+          }),
+      });
+      const callsBefore = emulator.calls().length;
+
+      assert.equal(await racing.provisioning.provision(device.id), "device-gone");
+
+      assert.equal(emulator.calls().length, callsBefore, "no AWS call");
+      assert.equal(await env.stack.bindings.findByDevice(device.id, ALL_TENANTS), null, "nothing reserved");
+    });
+
     it("refuses, retryably and without any AWS call, a thing name another device's binding still holds", async () => {
       const device = await env.stack.addDevice(nextSerial());
       const thingName = ThingName.from(device.tenantId, device.serialNumber);

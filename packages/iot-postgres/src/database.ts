@@ -312,11 +312,13 @@ export class Database implements UnitOfWork {
    * - PGlite: one process per data directory, so the in-process set is the whole lock.
    *
    * `work` gets a signal that aborts when the lock connection is lost (another host may then take
-   * the lock): stop at the next checkpoint. The lock is released when `work` settles.
+   * the lock): stop at the next checkpoint. The lock is released when `work` settles, or earlier
+   * when `work` calls `release` (see `BindingLock`); either way this resolves only once the release
+   * is done, so the caller's next step never finds the key still held by this work.
    */
   async withAdvisoryLock<T>(
     key: string,
-    work: (signal: AbortSignal) => Promise<T>,
+    work: (signal: AbortSignal, release: () => void) => Promise<T>,
   ): Promise<AdvisoryLockResult<T>> {
     if (this.#closed) throw new Error("Database is closed.");
     const lockKey = `${this.schema}:${key}`;
@@ -324,21 +326,31 @@ export class Database implements UnitOfWork {
     if (held.has(lockKey)) return { acquired: false };
     const controller = new AbortController();
     held.set(lockKey, controller);
+    const forget = () => {
+      if (held.get(lockKey) === controller) held.delete(lockKey);
+    };
     try {
-      if (this.#pglite) return { acquired: true, value: await work(controller.signal) };
+      if (this.#pglite) return { acquired: true, value: await work(controller.signal, forget) };
       const acquired = await this.#lockQuery(
         "SELECT pg_try_advisory_lock(hashtextextended($1, 0)) AS ok",
         lockKey,
       );
       if (!acquired) return { acquired: false };
-      try {
-        return { acquired: true, value: await work(controller.signal) };
-      } finally {
+      let released: Promise<unknown> | null = null;
+      const release = () => {
+        if (released) return;
+        forget();
         const unlock = "SELECT pg_advisory_unlock(hashtextextended($1, 0)) AS ok";
-        await this.#lockQuery(unlock, lockKey).catch(() => {}); // a lost session released it already
+        released = this.#lockQuery(unlock, lockKey).catch(() => {}); // a lost session released it already
+      };
+      try {
+        return { acquired: true, value: await work(controller.signal, release) };
+      } finally {
+        release();
+        await released;
       }
     } finally {
-      if (held.get(lockKey) === controller) held.delete(lockKey);
+      forget();
     }
   }
 

@@ -89,6 +89,8 @@ interface RunState {
    * awaits it first; see the README's proof sketch.
    */
   committing?: Promise<void>;
+  /** Lets the device's lock go early (`BindingLock.tryRun`): sent with the Active write. */
+  releaseLock: () => void;
 }
 
 type StepName = "reserve" | "thing" | "key" | "certificate" | "secret" | "activate";
@@ -107,20 +109,30 @@ export class ProvisioningSaga {
   /** One run for `deviceId`; throws `BindingBusyError` (retryable) when another run holds the device. */
   async run(deviceId: string, signal?: AbortSignal): Promise<ProvisioningOutcome> {
     const id = deviceId.toLowerCase();
-    const result = await this.#rt.lock.tryRun(id, (lockSignal) =>
-      this.#runLocked(id, signal ? AbortSignal.any([signal, lockSignal]) : lockSignal),
+    // The device is read while the lock is being taken (one round trip instead of two): what the
+    // binding takes from it (tenant, serial number) never changes, and the reservation checks again,
+    // under the lock, that the device is still live.
+    const device = this.#rt.devices.findById(id, ALL_TENANTS);
+    device.catch(() => {}); // surfaces in #reserve; unused when the lock is busy
+    const result = await this.#rt.lock.tryRun(id, (lockSignal, release) =>
+      this.#runLocked(id, device, signal ? AbortSignal.any([signal, lockSignal]) : lockSignal, release),
     );
     if (!result.acquired) throw new BindingBusyError(id);
     return result.value;
   }
 
-  async #runLocked(deviceId: string, signal: AbortSignal): Promise<ProvisioningOutcome> {
-    const reserved = await this.#reserve(deviceId);
+  async #runLocked(
+    deviceId: string,
+    device: Promise<Device | null>,
+    signal: AbortSignal,
+    release: () => void,
+  ): Promise<ProvisioningOutcome> {
+    const reserved = await this.#reserve(deviceId, device);
     if (typeof reserved === "string") return reserved;
     let binding = reserved.binding;
     for (let reload = 0; ; reload++) {
       try {
-        return await this.#advance(binding, signal, reserved.draft);
+        return await this.#advance(binding, signal, release, reserved.draft);
       } catch (error) {
         if (error instanceof ConcurrencyConflictError && reload < CONFLICT_RELOADS) {
           // Someone else moved the binding (an operator, a decommission that ran meanwhile on a
@@ -136,23 +148,21 @@ export class ProvisioningSaga {
   }
 
   /**
-   * Step 1: the binding, reserved (Pending) in the database before any AWS call. The device is read
-   * under the lock (a decommission's teardown takes it too, so a device read here as live is torn
-   * down after this run); a fresh device then costs one more statement, the insert.
+   * Step 1: the binding, reserved (Pending) in the database before any AWS call. The reservation
+   * inserts only while the device is live, checked in its own statement, under the lock: a
+   * decommission's teardown takes the lock too, so a device that is live then is torn down after
+   * this run, and one decommissioned before is never reserved (however early `device` was read).
    */
   async #reserve(
     deviceId: string,
+    read: Promise<Device | null>,
   ): Promise<{ binding: AwsThingBinding; draft?: Promise<GeneratedDeviceKey> } | ProvisioningOutcome> {
     const rt = this.#rt;
-    const device = await rt.devices.findById(deviceId, ALL_TENANTS);
+    const device = await read;
     if (!device || device.status === DeviceStatus.Decommissioned) {
       const existing = await rt.bindings.findByDevice(deviceId, ALL_TENANTS);
       if (existing) return { binding: existing }; // its status decides (a teardown is queued for it)
-      rt.logger.info(
-        { deviceId, deviceStatus: device?.status ?? null },
-        "device deleted or decommissioned before its provisioning ran; nothing to provision",
-      );
-      return "device-gone";
+      return this.#deviceGone(deviceId, device?.status ?? null);
     }
     const started = rt.clock.now().getTime();
     const fresh = this.#newBinding(device);
@@ -160,7 +170,7 @@ export class ProvisioningSaga {
     // loop is idle then); a redelivery that finds its key already escrowed just drops it.
     const draft = generateDeviceKey(fresh.thingName.value);
     draft.catch(() => {}); // surfaces (if ever) when the escrow step awaits it
-    let binding: AwsThingBinding;
+    let binding: AwsThingBinding | null;
     try {
       binding = await rt.bindings.reserve(fresh);
     } catch (error) {
@@ -169,11 +179,20 @@ export class ProvisioningSaga {
       }
       throw error;
     }
+    if (binding === null) return this.#deviceGone(deviceId, null);
     if (binding !== fresh) return { binding, draft }; // reserved earlier (a redelivery), or by another host first
     rt.metrics.stepDuration(binding.tenantId, "reserve", "success", rt.clock.now().getTime() - started);
     rt.logger.info({ ...bindingFields(binding), step: "reserve" }, "binding reserved (Pending)");
     rt.crashPoint("reserve:after-checkpoint", deviceId);
     return { binding, draft };
+  }
+
+  #deviceGone(deviceId: string, deviceStatus: string | null): ProvisioningOutcome {
+    this.#rt.logger.info(
+      { deviceId, deviceStatus },
+      "device deleted or decommissioned before its provisioning ran; nothing to provision",
+    );
+    return "device-gone";
   }
 
   #newBinding(device: Device): AwsThingBinding {
@@ -191,6 +210,7 @@ export class ProvisioningSaga {
   async #advance(
     binding: AwsThingBinding,
     signal: AbortSignal,
+    release: () => void,
     draft?: Promise<GeneratedDeviceKey>,
   ): Promise<ProvisioningOutcome> {
     const rt = this.#rt;
@@ -205,7 +225,7 @@ export class ProvisioningSaga {
       return "failed";
     }
     const ctx = callContext(binding.tenantId, signal);
-    const state: RunState = {};
+    const state: RunState = { releaseLock: release };
     try {
       return await this.#advanceFrom(binding, ctx, state, draft);
     } catch (error) {
@@ -496,10 +516,15 @@ export class ProvisioningSaga {
     await this.#committed(state); // SecretStored, overlapped by the two calls above
     const from = binding.provisioningStatus;
     binding.markActive(change(rt));
-    await this.#checkpoint(binding, from, "activate", {
+    const written = this.#checkpoint(binding, from, "activate", {
       certificateArn,
       policyName: rt.options.devicePolicyName,
     });
+    // The unlock travels with the Active write: a run that takes the lock before this write commits
+    // finds SecretStored, repeats AttachPolicy and UpdateCertificate (both idempotent) and loses its
+    // own Active write to this one (optimistic concurrency), then reloads: Active, nothing to do.
+    state.releaseLock();
+    await written;
     rt.metrics.bindingActivated(binding.tenantId);
     rt.crashPoint("activate:after-checkpoint", binding.deviceId);
   }

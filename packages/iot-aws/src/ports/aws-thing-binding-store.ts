@@ -29,13 +29,15 @@ export interface PageBindingsByStatusQuery {
 export interface AwsThingBindingStore {
   add(binding: AwsThingBinding, scope?: TransactionScope): Promise<void>;
   /**
-   * `add` unless the device already has a live binding: answers the binding that is stored now —
-   * `binding` when it was inserted, else the device's existing one (a redelivery, or another host
-   * that reserved first). `DuplicateKeyError` (`"thingName"`) when another device's binding holds
-   * the thing name. For bindings without events (the saga's Pending reservation); one statement
-   * when the device has none.
+   * `add` while the binding's device is live (stored, not deleted, not decommissioned — read in the
+   * statement that inserts, so as late as possible) and has no live binding: answers the binding
+   * that is stored now — `binding` when it was inserted, else the device's existing one (a
+   * redelivery, or another host that reserved first) — or `null` when the device is gone and has no
+   * live binding. `DuplicateKeyError` (`"thingName"`) when another device's binding holds the thing
+   * name. For bindings without events (the saga's Pending reservation); one statement when the
+   * device is live and has none.
    */
-  reserve(binding: AwsThingBinding): Promise<AwsThingBinding>;
+  reserve(binding: AwsThingBinding): Promise<AwsThingBinding | null>;
   update(binding: AwsThingBinding, scope?: TransactionScope): Promise<void>;
   /** Marks the binding deleted (`markDeleted(change)`) and writes it like `update`. */
   softDelete(binding: AwsThingBinding, change: ChangeContext, scope?: TransactionScope): Promise<void>;

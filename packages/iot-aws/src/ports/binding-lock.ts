@@ -16,5 +16,14 @@ export type BindingLockResult<T> =
  * Implemented by `PostgresBindingLock` in `@granit/iot-aws-postgres`.
  */
 export interface BindingLock {
-  tryRun<T>(deviceId: string, work: (signal: AbortSignal) => Promise<T>): Promise<BindingLockResult<T>>;
+  /**
+   * `work` may call `release` to let the lock go before it settles — with its last write in flight,
+   * when a run that takes the lock meanwhile can only lose to that write (optimistic concurrency):
+   * the release and the write then travel at once. `tryRun` still resolves only once the lock is
+   * released, so whatever the caller does next finds the device free. Idempotent.
+   */
+  tryRun<T>(
+    deviceId: string,
+    work: (signal: AbortSignal, release: () => void) => Promise<T>,
+  ): Promise<BindingLockResult<T>>;
 }
