@@ -528,7 +528,7 @@ for (const [key, sum] of gaps.saga) {
 }
 console.log(
   "\nThe saga's gaps hold its database work: a checkpoint commit after ThingCreated, KeyEscrowed, CertIssued, SecretStored and Active " +
-    "(with its outbox row), and between two devices the lock, the device read and the Pending reservation.",
+    "(with its outbox row; the unlock travels with it), and between two devices the lock (the device read travels with it) and the Pending reservation.",
 );
 
 iot.destroy();

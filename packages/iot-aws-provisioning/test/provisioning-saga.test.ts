@@ -148,7 +148,11 @@ for (const target of databaseTargets()) {
         overlapped: ["iot:CreateCertificateFromCsr", "iot:AttachThingPrincipal"],
         leftAt: "ThingCreated",
       },
-      { status: "CertIssued", overlapped: ["secretsmanager:PutSecretValue"], leftAt: "KeyEscrowed" },
+      {
+        status: "CertIssued",
+        overlapped: ["secretsmanager:PutSecretValue", "iot:AttachPolicy"],
+        leftAt: "KeyEscrowed",
+      },
       {
         status: "SecretStored",
         overlapped: ["iot:AttachPolicy", "iot:UpdateCertificate"],

@@ -84,11 +84,13 @@ interface RunState {
   /**
    * A checkpoint still committing while the next step's AWS calls are in flight (ThingCreated under
    * the escrow, KeyEscrowed under CreateCertificateFromCsr + AttachThingPrincipal, CertIssued under
-   * PutSecretValue, SecretStored under AttachPolicy + UpdateCertificate): those calls are safe
+   * PutSecretValue + AttachPolicy, SecretStored under UpdateCertificate): those calls are safe
    * without the record, so they need not wait for it. The next checkpoint (a write of the same row)
    * awaits it first; see the README's proof sketch.
    */
   committing?: Promise<void>;
+  /** AttachPolicy, sent by the secret step while CertIssued commits; #activate awaits it. */
+  policyAttached?: Promise<void>;
   /** Lets the device's lock go early (`BindingLock.tryRun`): sent with the Active write. */
   releaseLock: () => void;
 }
@@ -229,9 +231,10 @@ export class ProvisioningSaga {
     try {
       return await this.#advanceFrom(binding, ctx, state, draft);
     } catch (error) {
-      // A step failed while the previous checkpoint was still committing: let it settle, so the
-      // caller's reload or Failed write sees the row as this run left it.
-      await state.committing?.catch(() => {});
+      // A step failed while the previous checkpoint was still committing (or AttachPolicy was in
+      // flight): let them settle, so the caller's reload or Failed write sees the row as this run
+      // left it, and no call of this run is still out once the lock is released.
+      await Promise.allSettled([state.committing, state.policyAttached]);
       throw error;
     }
   }
@@ -494,7 +497,12 @@ export class ProvisioningSaga {
       }
       rt.crashPoint("secret:before-checkpoint", binding.deviceId);
     }
-    await this.#committed(state); // CertIssued, overlapped by the write above
+    // Step 5's first call goes out while CertIssued finishes committing: a policy on a certificate
+    // that is still INACTIVE grants nothing, a replay attaches it again (idempotent) and a teardown
+    // detaches it. Only UpdateCertificate(ACTIVE) needs CertIssued durable, and it waits below.
+    state.policyAttached = rt.api.attachPolicy(rt.options.devicePolicyName, certificateArn, ctx);
+    state.policyAttached.catch(() => {}); // surfaces when #activate awaits it
+    await this.#committed(state); // CertIssued, overlapped by the write above and AttachPolicy
     const from = binding.provisioningStatus;
     binding.recordSecretStored(change(rt));
     this.#commitInBackground(state, () =>
@@ -509,7 +517,7 @@ export class ProvisioningSaga {
     const rt = this.#rt;
     const certificateArn = binding.certificateArn;
     if (!certificateArn) throw new Error("unreachable: SecretStored without a certificate");
-    await rt.api.attachPolicy(rt.options.devicePolicyName, certificateArn, ctx);
+    await (state.policyAttached ?? rt.api.attachPolicy(rt.options.devicePolicyName, certificateArn, ctx));
     rt.crashPoint("activate:after-attach-policy", binding.deviceId);
     await rt.api.updateCertificate(parseCertificateArn(certificateArn).certificateId, "ACTIVE", ctx);
     rt.crashPoint("activate:before-checkpoint", binding.deviceId);
