@@ -19,14 +19,8 @@ for (const target of databaseTargets()) {
     after(() => tdb.dispose());
 
     it("lets one host work on a device while the other is told the device is busy", async () => {
-      let release = () => {};
-      const held = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let started = () => {};
-      const working = new Promise<void>((resolve) => {
-        started = resolve;
-      });
+      const { promise: held, resolve: release } = Promise.withResolvers<void>();
+      const { promise: working, resolve: started } = Promise.withResolvers<void>();
       const first = hostA.tryRun(DEVICE, () => {
         started();
         return held.then(() => "A");
@@ -42,14 +36,8 @@ for (const target of databaseTargets()) {
     });
 
     it("lets work release the lock before it settles, and answers only once the lock is free", async () => {
-      let finish = () => {};
-      const finishing = new Promise<void>((resolve) => {
-        finish = resolve;
-      });
-      let released = () => {};
-      const early = new Promise<void>((resolve) => {
-        released = resolve;
-      });
+      const { promise: finishing, resolve: finish } = Promise.withResolvers<void>();
+      const { promise: early, resolve: released } = Promise.withResolvers<void>();
       const first = hostA.tryRun(DEVICE, async (_signal, release) => {
         release();
         release(); // idempotent
