@@ -34,19 +34,26 @@ before(async () => {
 });
 after(() => emulator.stop());
 
-/** The store, except that writes reaching `status` are lost (the commit never lands). */
-function losingWritesTo(store: PostgresAwsThingBindingStore, status: string): AwsThingBindingStore {
+/** The store with one method replaced; every other one is the real store's. */
+function replacing<K extends keyof AwsThingBindingStore>(
+  store: PostgresAwsThingBindingStore,
+  name: K,
+  replacement: AwsThingBindingStore[K],
+): AwsThingBindingStore {
   return new Proxy(store, {
     get(target, property) {
-      if (property === "update") {
-        return async (binding: AwsThingBinding, scope?: Parameters<typeof target.update>[1]) => {
-          if (binding.provisioningStatus === status) throw new Error("Connection terminated unexpectedly");
-          return target.update(binding, scope);
-        };
-      }
+      if (property === name) return replacement;
       const value = Reflect.get(target, property, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
+  });
+}
+
+/** The store, except that writes reaching `status` are lost (the commit never lands). */
+function losingWritesTo(store: PostgresAwsThingBindingStore, status: string): AwsThingBindingStore {
+  return replacing(store, "update", async (binding, scope) => {
+    if (binding.provisioningStatus === status) throw new Error("Connection terminated unexpectedly");
+    return store.update(binding, scope);
   });
 }
 
@@ -322,19 +329,11 @@ for (const target of databaseTargets()) {
         database: env.tdb.database,
         aws: emulator.clientConfig(),
         wrapBindings: (store) =>
-          new Proxy(store, {
-            get(target, property) {
-              if (property === "reserve") {
-                return async (binding: AwsThingBinding) => {
-                  const stored = await env.stack.devices.findById(device.id, TENANT_A);
-                  stored?.decommission({ at: new Date(), by: "operator" });
-                  if (stored) await env.stack.devices.update(stored);
-                  return target.reserve(binding);
-                };
-              }
-              const value = Reflect.get(target, property, target);
-              return typeof value === "function" ? value.bind(target) : value;
-            },
+          replacing(store, "reserve", async (binding) => {
+            const stored = await env.stack.devices.findById(device.id, TENANT_A);
+            stored?.decommission({ at: new Date(), by: "operator" });
+            if (stored) await env.stack.devices.update(stored);
+            return store.reserve(binding);
           }),
       });
       const callsBefore = emulator.calls().length;
