@@ -114,7 +114,7 @@ function prepareStatements(database: Database, bus: MessageBus) {
     deviceIsLive: database.db
       .select({ id: iotDevices.id })
       .from(iotDevices)
-      .where(and(eq(iotDevices.id, sql.placeholder("deviceId")), deviceIsLive))
+      .where(and(eq(iotDevices.id, sql.placeholder("deviceId")), liveDevice))
       .prepare("iotaws_binding_device_is_live"),
     update: update().prepare("iotaws_binding_update"),
     /**
@@ -135,7 +135,7 @@ function prepareStatements(database: Database, bus: MessageBus) {
 
 const { iotDevices } = iotSchema;
 /** A device the bridge may still provision: not soft-deleted, not decommissioned. */
-const deviceIsLive = and(isNull(iotDevices.deletedAt), ne(iotDevices.status, DeviceStatus.Decommissioned));
+const liveDevice = and(isNull(iotDevices.deletedAt), ne(iotDevices.status, DeviceStatus.Decommissioned));
 
 /**
  * The reservation: `INSERT … SELECT <the binding> WHERE <its device is live> ON CONFLICT DO
@@ -158,7 +158,7 @@ function prepareReserve(database: Database): (values: Record<string, unknown>) =
           sql`, `,
         )}
         WHERE EXISTS (SELECT 1 FROM ${iotDevices}
-                      WHERE ${iotDevices.id} = ${sql.placeholder("deviceId")}::uuid AND ${deviceIsLive})
+                      WHERE ${iotDevices.id} = ${sql.placeholder("deviceId")}::uuid AND ${liveDevice})
         ON CONFLICT DO NOTHING
         RETURNING 1 AS reserved`,
   );
